@@ -1,0 +1,52 @@
+# SoVei kunnskapsbank — `make help` lists the targets (from the ## comments).
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help setup run serve index index-rollback test test-fast check-corpus pdfs eval bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	@# torch first and alone: 2.13.0 is the CPU build on disk; any other spec pulls a multi-GB CUDA build
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install everything (torch first, CPU build)
+
+index: $(STAMP) ## (re)build the search index from corpus/ (strict: any invalid document aborts)
+	$(BIN)/python -m indexer $(INDEX_ARGS)
+
+index-rollback: $(STAMP) ## make the previous index generation current again
+	$(BIN)/python -m indexer --rollback
+
+run: $(STAMP) ## set up, build the index if missing or stale, serve http://127.0.0.1:8000
+	$(BIN)/python -m indexer --if-stale
+	$(BIN)/python -m search_api
+
+serve: $(STAMP) ## serve the existing index without checking it
+	$(BIN)/python -m search_api
+
+check-corpus: $(STAMP) ## validate corpus/: front matter, themes, ids, sources, sidecars, law references
+	$(BIN)/python -m indexer.corpus_check
+
+pdfs: $(STAMP) ## regenerate corpus/pdf/*.pdf from corpus-src/pdf/*.md
+	$(BIN)/python scripts/make_pdfs.py
+
+test: $(STAMP) ## run every test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## the tests without the slow and browser markers
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+clean: ## remove the built index (keeps .venv and the embedding cache)
+	rm -rf var/index

@@ -1,0 +1,48 @@
+"""Norwegian text analysis for BM25, shared by the indexer and the service.
+
+tantivy keeps custom analyzers in the process, not in the index folder, so every process
+that opens an index must call `register(index)` before searching or writing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import tantivy
+
+ANALYZER = "sovei_no_v1"
+"""Stored in the manifest; bump the suffix when the analysis changes (old indexes are then refused)."""
+
+# Question and filler words a worried practitioner types around the real content
+# ("hva gjør jeg hvis …", "korleis kan eg …"); Snowball's Norwegian list lacks these.
+QUESTION_WORDS = [
+    "hvordan", "korleis", "kordan", "hva", "kva", "hvorfor", "kvifor", "hvem", "kven", "hvilken",
+    "hvilke", "kva", "gjør", "gjer", "gjøre", "gjere", "bør", "burde", "må", "kan", "skal", "vil",
+    "jeg", "eg", "meg", "vi", "oss", "noen", "nokon", "noe", "noko", "vert", "blir", "bli",
+    "ting", "tips", "råd",
+]
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.custom_stopword(QUESTION_WORDS))
+        .filter(tantivy.Filter.stopword("norwegian"))
+        .filter(tantivy.Filter.stemmer("norwegian"))
+        .build()
+    )
+
+
+def register(index: tantivy.Index) -> None:
+    index.register_tokenizer(ANALYZER, analyzer())
+
+
+def terms(text: str) -> list[str]:
+    """Analysed terms of a query, deduplicated in order (never passed through a query parser)."""
+    seen: dict[str, None] = {}
+    for t in analyzer().analyze(text):
+        seen.setdefault(t, None)
+    return list(seen)

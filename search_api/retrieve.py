@@ -1,0 +1,74 @@
+"""The two retrievers. Filters apply inside both, before fusion."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import tantivy
+
+from .hits import Hit
+from .index_store import Snapshot
+
+TITLE_BOOST = 2.0
+
+
+def allowed_rows(snap: Snapshot, filters: dict[str, list[str]]) -> np.ndarray | None:
+    """Boolean mask of chunk rows that pass every filter (any-of within a field); None = no filter."""
+    mask = None
+    for name, values in filters.items():
+        if not values:
+            continue
+        field_mask = np.zeros(len(snap.chunks), dtype=bool)
+        for v in values:
+            m = snap.masks.get(name, {}).get(v)
+            if m is not None:
+                field_mask |= m
+        mask = field_mask if mask is None else mask & field_mask
+    return mask
+
+
+def bm25_search(snap: Snapshot, terms: list[str], filters: dict[str, list[str]], limit: int) -> list[Hit]:
+    """BM25 over title (boosted) and text, built from analysed terms: user text never reaches a parser."""
+    if not terms or limit < 1:  # tantivy panics on limit 0
+        return []
+    schema = snap.index.schema
+    should = []
+    for t in terms:
+        should.append((tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", t)))
+        should.append((tantivy.Occur.Should,
+                       tantivy.Query.boost_query(tantivy.Query.term_query(schema, "title", t), TITLE_BOOST)))
+    clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(should))]
+    for name, values in filters.items():
+        if values:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, name, list(values))))
+    result = snap.searcher.search(tantivy.Query.boolean_query(clauses), limit=limit, count=False)
+    hits = []
+    for rank, (score, address) in enumerate(result.hits, start=1):
+        row = snap.searcher.doc(address)["chunk_id"][0]
+        hits.append(Hit(chunk_id=row, doc_id=snap.chunks[row]["doc_id"], bm25_score=float(score), bm25_rank=rank))
+    return hits
+
+
+def vector_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]], limit: int) -> list[Hit]:
+    """Exact inner-product search; with filters, FAISS only considers the allowed rows."""
+    n = snap.vectors.ntotal
+    mask = allowed_rows(snap, filters)
+    params = None
+    if mask is not None:
+        ids = np.flatnonzero(mask).astype(np.int64)
+        if len(ids) == 0:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        n = len(ids)
+    k = min(limit, n)
+    if k < 1:
+        return []
+    scores, rows = snap.vectors.search(np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32),
+                                       k, params=params)
+    hits = []
+    for rank, (score, row) in enumerate(zip(scores[0], rows[0]), start=1):
+        if row < 0:
+            break
+        hits.append(Hit(chunk_id=int(row), doc_id=snap.chunks[row]["doc_id"], vector_score=float(score),
+                        vector_rank=rank))
+    return hits

@@ -1,0 +1,107 @@
+"""One search: analyse → retrieve (BM25 + vector, filtered) → fuse → one hit per document → cite."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from indexer import analysis
+from indexer.embed import Embedder
+from indexer.settings import Settings
+
+from . import fuse
+from .hits import Citation, Hit
+from .index_store import Snapshot
+from .params import SearchRequest
+from .retrieve import bm25_search, vector_search
+from .snippets import highlight, matched_terms
+
+FUSIONS = ("rrf", "weighted", "bm25", "dense")
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    took_ms: float
+    generation: str
+    terms: list[str]
+    theme_counts: dict[str, int] | None = None
+    """Documents per theme among the hits if the theme filter were lifted (for the page's chips)."""
+
+
+def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
+         query_vector=None) -> tuple[list[Hit], list[str]]:
+    """Fused chunk ranking (best first), before grouping by document."""
+    terms = analysis.terms(req.q)
+    depth = settings.candidates
+    method = settings.fusion
+    bm25 = bm25_search(snap, terms, req.filters, depth) if method != "dense" else []
+    dense = []
+    if method != "bm25":
+        qv = embedder.embed_query(req.q) if query_vector is None else query_vector
+        dense = vector_search(snap, qv, req.filters, depth)
+    lists, weights = [dense, bm25], [1.0, settings.bm25_weight]
+    if method == "weighted":
+        fused = fuse.weighted(lists, weights, [lambda h: h.vector_score, lambda h: h.bm25_score])
+    elif method in ("rrf", "bm25", "dense"):
+        fused = fuse.rrf(lists, weights, k=settings.rrf_k)
+    else:
+        raise ValueError(f"SOVEI_FUSION={method!r} is not one of {', '.join(FUSIONS)}")
+    return fused, terms
+
+
+def best_per_document(hits: list[Hit]) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.doc_id not in seen:
+            seen.add(h.doc_id)
+            out.append(h)
+    return out
+
+
+def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
+           count_themes: bool = False) -> SearchResult:
+    started = time.perf_counter()
+    qv = embedder.embed_query(req.q) if settings.fusion != "bm25" else None
+    fused, terms = rank(snap, embedder, settings, req, qv)
+    docs = best_per_document(fused)
+    page = docs[req.offset:req.offset + req.k]
+    term_set = set(terms)
+    for h in page:
+        enrich(snap, h, term_set, req.explain)
+    counts = None
+    if count_themes:
+        unthemed = SearchRequest(q=req.q, filters={**req.filters, "theme": []}, k=req.k)
+        all_docs = best_per_document(rank(snap, embedder, settings, unthemed, qv)[0])
+        counts = {}
+        for h in all_docs:
+            for t in snap.documents[h.doc_id]["themes"]:
+                counts[t] = counts.get(t, 0) + 1
+    return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
+                        generation=snap.generation, terms=terms, theme_counts=counts)
+
+
+def citation(doc: dict, chunk: dict) -> Citation:
+    section = " › ".join(chunk["heading_path"]) or None
+    page = chunk.get("page")
+    file_url = None
+    if doc["kind"] == "pdf":
+        file_url = f"/filer/{doc['id']}.pdf" + (f"#page={page}" if page else "")
+    return Citation(title=doc["title"], publisher=doc["publisher"], year=int(doc["published"][:4]),
+                    section=section, page=page, url=doc["source_url"],
+                    document_url=f"/dokument/{doc['id']}#{chunk['anchor']}", file_url=file_url)
+
+
+def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hit:
+    chunk = snap.chunks[h.chunk_id]
+    doc = snap.documents[h.doc_id]
+    h.title, h.themes, h.content_type = doc["title"], list(doc["themes"]), doc["content_type"]
+    h.audience, h.language = list(doc["audience"]), doc["language"]
+    h.heading_path, h.page, h.anchor = list(chunk["heading_path"]), chunk.get("page"), chunk["anchor"]
+    h.snippet, h.highlights = highlight(chunk["text"], terms)
+    h.citation = citation(doc, chunk)
+    if explain:
+        h.matched_terms = matched_terms(" ".join([doc["title"], *chunk["heading_path"], chunk["text"]]), terms)
+    return h
