@@ -69,7 +69,8 @@ class SentenceTransformerEmbedder:
                              "Give a local model folder or an installed package; nothing is downloaded "
                              "at run time.") from exc
         self._lock = threading.Lock()
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         base = os.path.basename(str(name_or_path).rstrip("/")) or str(name_or_path)
         self.model_id = f"st-{base}"
         # e5-family models were trained with these prefixes; others get none.

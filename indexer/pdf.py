@@ -76,7 +76,10 @@ def extract_pages(path: Path, timeout_s: float = 30.0) -> list[str]:
         head = fh.read(1024)
     if b"%PDF-" not in head:
         raise DocumentError(path, None, "not a PDF: the file has no %PDF- header")
-    ctx = mp.get_context("fork")
+    # forkserver, not fork: the indexer process has model threads running, and a forked copy of a
+    # multi-threaded process can fail in odd ways; the server is a clean process with pypdf preloaded.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["indexer.pdf", "pypdf"])
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_extract, args=(str(path), child), daemon=True)
     proc.start()

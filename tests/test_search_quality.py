@@ -1,0 +1,45 @@
+"""Norwegian questions find their expected document in the top 3 (real corpus, real model)."""
+
+import pytest
+
+from search_api.index_store import IndexStore
+from search_api.params import SearchRequest
+from search_api.search import search
+from indexer.embed import load_embedder
+
+# (question, documents any of which answers it)
+CASES = [
+    ("hva gjør jeg når en elev forteller at hun blir mobbet?", {"mobbesak-steg-for-steg-aktivitetsplikt"}),
+    ("eleven min kutter seg i armene", {"veileder-eleven-kutter-seg", "selvskading-hva-hvorfor-og-tegn"}),
+    ("eleven sier hun ikke vil leve lenger", {"nar-barn-sier-de-ikke-vil-leve", "veileder-akutt-selvmordsfare-hos-elev"}),
+    ("mamma er psykisk syk og eleven tar ansvar hjemme", {"tegn-pa-at-barn-barer-tungt-hjemme",
+                                                         "samtale-med-elev-som-har-psykisk-syk-forelder",
+                                                         "barnets-behov-for-informasjon-nar-mamma-er-psykisk-syk"}),
+    ("når skal jeg melde til barnevernet?", {"melde-til-barnevernet-psykisk-syk-forelder", "akutt-hjelp"}),
+    ("elev vil ikke gå på skolen og har mye fravær", {"skolevegring-og-bekymringsfullt-skolefravaer",
+                                                     "veileder-eleven-vil-ikke-pa-skolen", "veileder-skolefravaer"}),
+    ("hva sier forskningen om antimobbeprogrammer?", {"forskning-gaffney-2019-antimobbeprogrammer"}),
+    ("hvem kan eleven ringe for å snakke med noen?", {"kontakt-hjelpetelefoner-og-chat-for-barn-og-unge", "akutt-hjelp"}),
+    ("tilrettelegging for elev med ADHD", {"adhd-tegn-og-tilrettelegging-barneskolen"}),
+    ("hva gjør PPT?", {"ppt-og-statped"}),
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus_index):
+    store = IndexStore(corpus_index.index_dir)
+    emb = load_embedder(corpus_index.model, corpus_index.threads)
+    snap = store.get()
+    present = set(snap.documents)
+
+    def top3(q):
+        return [h.doc_id for h in search(snap, emb, corpus_index, SearchRequest(q=q, k=3)).hits], present
+    return top3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, expected", CASES, ids=[c[0][:40] for c in CASES])
+def test_question_finds_expected_document_in_top3(searcher, question, expected):
+    top, present = searcher(question)
+    assert expected & present, f"none of {expected} is in the corpus"
+    assert expected & set(top), f"{question!r}: top 3 was {top}"
