@@ -106,10 +106,17 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
                          progress=(lambda xs: progress(xs, desc="Leser", unit="fil")) if progress else None)
     if loaded.problems and strict:
         raise CorpusError(loaded.problems)
-    docs = loaded.documents
-    if not docs:
+    if not loaded.documents:
         raise CorpusError([DocumentError(",".join(map(str, settings.corpus_dirs)), None, "no documents to index")])
+    return build_from_documents(settings, loaded.documents, themes, fingerprint, loaded.problems, progress,
+                                started)
 
+
+def build_from_documents(settings: Settings, docs: list, themes: list, fingerprint: str,
+                         problems: list | None = None, progress=None, started: float | None = None) -> BuildSummary:
+    """chunk → embed → write → publish, for documents from any source (the corpus, or a benchmark)."""
+    started = time.perf_counter() if started is None else started
+    problems = problems or []
     params = chunk_params(settings)
     chunks, passages = [], []
     by_id = {d.id: d for d in docs}
@@ -138,7 +145,7 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
                   "overlap_words": params.overlap_words},
         corpus_hash=fingerprint, corpus_dirs=[str(d) for d in settings.corpus_dirs],
         counts=counts, versions=_versions(),
-        skipped=[{"path": p.path, "reason": p.problem} for p in loaded.problems],
+        skipped=[{"path": p.path, "reason": p.problem} for p in problems],
     )
     folder = new_build_folder(settings.index_dir)
     try:
@@ -151,7 +158,7 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
         generation=gen, documents=len(docs), chunks=len(chunks),
         added=sorted(set(now) - set(before)), removed=sorted(set(before) - set(now)),
         changed=sorted(k for k in set(now) & set(before) if now[k] != before[k]),
-        skipped=loaded.problems, embedded=cache.misses, cached=cache.hits,
+        skipped=problems, embedded=cache.misses, cached=cache.hits,
         seconds=time.perf_counter() - started,
     )
 

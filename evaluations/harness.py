@@ -1,0 +1,93 @@
+"""Run systems on suites: index (reused when unchanged) → rank every query → ranx metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from ranx import Qrels, Run, evaluate
+
+from indexer import analysis
+from indexer.build import build_from_documents, current_manifest
+from indexer.embed import load_embedder
+from indexer.manifest import FORMAT_VERSION
+from indexer.settings import ROOT, Settings
+from search_api.index_store import Snapshot, open_snapshot
+from search_api.params import SearchRequest
+from search_api.search import best_per_document, rank
+
+from .suites import Suite
+from .systems import INDEX_FIELDS, settings_for
+
+METRICS = ["ndcg@10", "mrr@10", "recall@10", "recall@50"]
+DEPTH = 100
+EVAL_DIR = ROOT / "var" / "eval"
+
+
+@dataclass
+class SystemResult:
+    name: str
+    means: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    """metric → query id → score"""
+    run: dict[str, dict[str, float]] = field(repr=False, default_factory=dict)
+
+
+def index_key(suite: Suite, settings: Settings) -> str:
+    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION] + [getattr(settings, f) for f in INDEX_FIELDS]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
+    """The suite indexed with these settings' model and chunking; built once, reused while nothing changed."""
+    key = index_key(suite, settings)
+    cache_dir = settings.cache_dir if suite.name == "practitioner" else settings.cache_dir / suite.name
+    s = dataclasses.replace(settings, index_dir=EVAL_DIR / suite.name / key, cache_dir=cache_dir)
+    m = current_manifest(s)
+    if m is None or m.corpus_hash != key:
+        build_from_documents(s, suite.documents, suite.themes, key, progress=progress)
+    return open_snapshot(s.current_index)
+
+
+def query_vectors(suite: Suite, settings: Settings) -> dict[str, np.ndarray]:
+    emb = load_embedder(settings.model, settings.threads)
+    return {qid: emb.embed_query(suite.queries[qid]) for qid in suite.qrels}
+
+
+def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvecs: dict[str, np.ndarray],
+               progress=None) -> SystemResult:
+    emb = load_embedder(settings.model, settings.threads)
+    run: dict[str, dict[str, float]] = {}
+    qids = list(suite.qrels)
+    for qid in (progress(qids, desc=f"{suite.name}/{name}", unit="q") if progress else qids):
+        fused, _ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
+        docs = best_per_document(fused)[:DEPTH]
+        # rank-derived scores: ranx sorts by score, and fused scores can tie
+        run[qid] = {h.doc_id: 1.0 / (i + 1) for i, h in enumerate(docs)} or {"__none__": 0.0}
+    qrels, ranx_run = Qrels(suite.qrels), Run(run)
+    means = evaluate(qrels, ranx_run, METRICS, make_comparable=True)
+    per_query = {m: {q: float(v) for q, v in ranx_run.scores[m].items()} for m in METRICS}
+    return SystemResult(name, {m: float(v) for m, v in means.items()}, per_query, run)
+
+
+def group_means(result: SystemResult, qids: list[str], metric: str) -> float:
+    vals = [result.per_query[metric][q] for q in qids if q in result.per_query[metric]]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def evaluate_suite(suite: Suite, systems: dict[str, dict], base: Settings, progress=None) -> list[SystemResult]:
+    results = []
+    snaps: dict[str, Snapshot] = {}
+    vecs: dict[str, dict] = {}
+    for name, overrides in systems.items():
+        s = settings_for(base, overrides)
+        key = index_key(suite, s)
+        if key not in snaps:
+            snaps[key] = suite_index(suite, s, progress=progress)
+        if s.model not in vecs:
+            vecs[s.model] = query_vectors(suite, s)
+        results.append(run_system(name, suite, snaps[key], s, vecs[s.model], progress))
+    return results

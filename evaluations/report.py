@@ -1,0 +1,107 @@
+"""Tables (Markdown), result files and charts for one suite's results."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .harness import METRICS, SystemResult, group_means
+from .suites import Suite
+
+
+def _f(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
+
+
+def main_table(results: list[SystemResult]) -> str:
+    lines = ["| system | " + " | ".join(METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
+    for r in results:
+        lines.append(f"| {r.name} | " + " | ".join(_f(r.means[m]) for m in METRICS) + " |")
+    return "\n".join(lines)
+
+
+def group_table(suite: Suite, results: list[SystemResult], key: str, metric: str = "ndcg@10") -> str:
+    groups = suite.groups(key)
+    if not groups:
+        return ""
+    lines = [f"| {key} (n) | " + " | ".join(r.name for r in results) + " |", "|---|" + "---:|" * len(results)]
+    for g, qids in groups.items():
+        lines.append(f"| {g} ({len(qids)}) | " + " | ".join(_f(group_means(r, qids, metric)) for r in results) + " |")
+    return "\n".join(lines)
+
+
+def render(suite: Suite, results: list[SystemResult]) -> str:
+    parts = [f"## {suite.name}: {len(suite.qrels)} queries, {len(suite.documents)} documents", "", main_table(results)]
+    for key in ("group", "theme"):
+        t = group_table(suite, results, key)
+        if t:
+            parts += ["", f"nDCG@10 per {key}:", "", t]
+    return "\n".join(parts)
+
+
+def compare(suite: Suite, a: SystemResult, b: SystemResult, metric: str = "ndcg@10", threshold: float = 0.05) -> str:
+    wins, losses = [], []
+    for qid in suite.qrels:
+        da, db = a.per_query[metric].get(qid, 0.0), b.per_query[metric].get(qid, 0.0)
+        if db - da > threshold:
+            wins.append((db - da, qid))
+        elif da - db > threshold:
+            losses.append((da - db, qid))
+    lines = [f"### {b.name} vs {a.name} on {suite.name} ({metric}): {len(wins)} better, {len(losses)} worse, "
+             f"{len(suite.qrels) - len(wins) - len(losses)} about the same (|Δ| ≤ {threshold})"]
+    for title, items, sign in (("better", wins, "+"), ("worse", losses, "−")):
+        for delta, qid in sorted(items, reverse=True)[:25]:
+            lines.append(f"- {title}: {sign}{delta:.3f} `{qid}` {suite.queries[qid][:90]}")
+    return "\n".join(lines)
+
+
+def write_files(out: Path, stamp: str, suite: Suite, results: list[SystemResult], text: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    base = out / f"{suite.name}-{stamp}"
+    data = {"suite": suite.name, "queries": len(suite.qrels), "documents": len(suite.documents),
+            "systems": {r.name: {"means": r.means, "per_query": r.per_query} for r in results}}
+    base.with_suffix(".json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    base.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
+    files = [base.with_suffix(".json"), base.with_suffix(".md")]
+    files += charts(base, suite, results)
+    return files
+
+
+def charts(base: Path, suite: Suite, results: list[SystemResult]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    paths = []
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(1, len(results))
+    x = np.arange(len(METRICS))
+    for i, r in enumerate(results):
+        ax.bar(x + i * width, [r.means[m] for m in METRICS], width, label=r.name)
+    ax.set_xticks(x + width * (len(results) - 1) / 2, METRICS)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{suite.name}: systems × metrics")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(base.with_name(base.name + ".png"))
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    themes = suite.groups("theme")
+    if themes:
+        fig, ax = plt.subplots(figsize=(10, 4.5))
+        x = np.arange(len(themes))
+        for i, r in enumerate(results):
+            ax.bar(x + i * width, [group_means(r, q, "ndcg@10") for q in themes.values()], width, label=r.name)
+        ax.set_xticks(x + width * (len(results) - 1) / 2, list(themes), rotation=35, ha="right", fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("nDCG@10")
+        ax.set_title(f"{suite.name}: nDCG@10 per theme")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        paths.append(base.with_name(base.name + "-themes.png"))
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    return paths

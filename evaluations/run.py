@@ -1,0 +1,116 @@
+"""`make eval` / `python -m evaluations.run`: score systems on suites, write results, gate regressions.
+
+Examples:
+  python -m evaluations.run                                  # all suites; bm25, dense, hybrid; gate on
+  python -m evaluations.run --suite practitioner --system hybrid --system dense
+  python -m evaluations.run --config evaluations/configs/fusion.json --compare hybrid rrf-equal
+  python -m evaluations.run --update-expected                # pin today's scores in expected.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from indexer.errors import SoveiError
+from indexer.settings import ROOT, Settings
+
+from . import report
+from .harness import evaluate_suite
+from .suites import SUITES, Suite, SuiteMissing
+from .systems import BUILTIN, load_configs
+
+DEFAULT_TOLERANCE = 0.005
+
+
+def gate(suite: Suite, results, tolerance: float) -> list[str]:
+    """Pinned scores that dropped by more than the tolerance (empty list = pass)."""
+    if not suite.expected_path or not suite.expected_path.exists():
+        return []
+    expected = json.loads(suite.expected_path.read_text(encoding="utf-8"))
+    tol = expected.get("tolerance", tolerance)
+    failures = []
+    for r in results:
+        for metric, pinned in expected.get("systems", {}).get(r.name, {}).items():
+            got = r.means.get(metric)
+            if got is not None and got < pinned - tol:
+                failures.append(f"{suite.name}/{r.name} {metric}: {got:.4f} < pinned {pinned:.4f} − {tol}")
+    return failures
+
+
+def pin(suite: Suite, results, tolerance: float) -> None:
+    suite.expected_path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"tolerance": tolerance, "note": "scores pinned by `python -m evaluations.run --update-expected`",
+            "systems": {r.name: {m: round(v, 4) for m, v in r.means.items()} for r in results}}
+    suite.expected_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="evaluations.run", description="Relevance benchmarks for SoVei search.")
+    ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite (repeatable; default: all)")
+    ap.add_argument("--system", action="append", help="system name (repeatable; default: bm25, dense, hybrid "
+                    "and every system in --config)")
+    ap.add_argument("--config", type=Path, help="JSON file of named systems (settings overrides)")
+    ap.add_argument("--out", type=Path, default=ROOT / "evaluations" / "results", help="output folder")
+    ap.add_argument("--compare", nargs=2, metavar=("A", "B"), help="per-query wins and losses of B against A")
+    ap.add_argument("--no-gate", action="store_true", help="do not fail on a drop below the pinned scores")
+    ap.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, help="allowed drop before the gate fails")
+    ap.add_argument("--update-expected", action="store_true", help="pin these scores in suites/<suite>/expected.json")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = ap.parse_args(argv)
+
+    from tqdm import tqdm
+
+    progress = None if args.quiet else (lambda it=None, **kw: tqdm(it, leave=False, dynamic_ncols=True, **kw))
+    try:
+        configs = load_configs(args.config)
+        names = args.system or (list(BUILTIN) + [n for n in configs if n not in BUILTIN])
+        if args.compare:
+            names += [n for n in args.compare if n not in names]
+        unknown = [n for n in names if n not in configs]
+        if unknown:
+            raise SoveiError(f"unknown system(s) {', '.join(unknown)}; known: {', '.join(configs)}")
+        systems = {n: configs[n] for n in names}
+        base = Settings.from_env()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        failures, ran = [], 0
+        for suite_name in args.suite or list(SUITES):
+            try:
+                suite = SUITES[suite_name](base)
+            except SuiteMissing as exc:
+                print(f"skipped {suite_name}: {exc}", file=sys.stderr)
+                continue
+            started = time.perf_counter()
+            results = evaluate_suite(suite, systems, base, progress)
+            ran += 1
+            text = report.render(suite, results)
+            if args.compare:
+                by = {r.name: r for r in results}
+                text += "\n\n" + report.compare(suite, by[args.compare[0]], by[args.compare[1]])
+            print(text)
+            files = report.write_files(args.out, stamp, suite, results, text)
+            print(f"\n({time.perf_counter() - started:.0f} s; wrote {', '.join(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f) for f in files)})\n")
+            if args.update_expected:
+                pin(suite, results, args.tolerance)
+                print(f"pinned scores in {suite.expected_path.relative_to(ROOT)}")
+            elif not args.no_gate:
+                failures += gate(suite, results, args.tolerance)
+        if ran == 0:
+            print("no suite could be run", file=sys.stderr)
+            return 2
+        if failures:
+            print("REGRESSION: scores dropped below the pinned expectations:", file=sys.stderr)
+            for f in failures:
+                print(f"  - {f}", file=sys.stderr)
+            return 1
+        return 0
+    except SoveiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Benchmark suites in BEIR layout (corpus.jsonl, queries.jsonl, qrels.tsv) → documents to index and judgments."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from indexer.documents import Document, Theme
+from indexer.errors import SoveiError
+from indexer.load import load_corpus
+from indexer.settings import ROOT, Settings
+from indexer.themes import find_themes_file, load_themes
+
+SUITES_DIR = ROOT / "evaluations" / "suites"
+NORQUAD_DIR = ROOT.parent / "shared" / "benchmarks" / "norquad-val"
+
+
+class SuiteMissing(SoveiError):
+    """A benchmark's files are not on this machine."""
+
+
+@dataclass
+class Suite:
+    name: str
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    documents: list[Document]
+    themes: list[Theme]
+    query_meta: dict[str, dict] = field(default_factory=dict)
+    expected_path: Path | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for d in sorted(self.documents, key=lambda d: d.id):
+            h.update(f"{d.id}:{d.sha256}\n".encode())
+        return h.hexdigest()
+
+    def groups(self, key: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for qid in self.qrels:
+            value = self.query_meta.get(qid, {}).get(key)
+            if value:
+                out.setdefault(value, []).append(qid)
+        return dict(sorted(out.items()))
+
+
+def read_queries(path: Path) -> tuple[dict[str, str], dict[str, dict]]:
+    queries, meta = {}, {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            queries[row["_id"]] = row["text"]
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise SuiteMissing(f"{path}:{n}: not a query line with _id and text ({exc})") from None
+        meta[row["_id"]] = row.get("metadata") or {}
+    return queries, meta
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    return qrels
+
+
+def practitioner(settings: Settings) -> Suite:
+    """Our own questions, judged at document level against corpus/ (indexed exactly as served)."""
+    folder = SUITES_DIR / "practitioner"
+    queries, meta = read_queries(folder / "queries.jsonl")
+    qrels = read_qrels(folder / "qrels.tsv")
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    missing = {d for q in qrels.values() for d in q} - {d.id for d in loaded.documents}
+    if missing:
+        raise SuiteMissing(f"{folder / 'qrels.tsv'} judges documents not in the corpus: {', '.join(sorted(missing))}")
+    return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json")
+
+
+def norquad(settings: Settings) -> Suite:
+    """NorQuAD validation passages (BEIR layout in ../shared), chunked by our indexer, scored per passage."""
+    if not (NORQUAD_DIR / "corpus.jsonl").exists():
+        raise SuiteMissing(f"norquad-val is not at {NORQUAD_DIR}; skipping it (the shared benchmarks sit beside "
+                           "the repository as ../shared)")
+    queries, meta = read_queries(NORQUAD_DIR / "queries.jsonl")
+    qrels = read_qrels(NORQUAD_DIR / "qrels.tsv")
+    docs = []
+    for line in (NORQUAD_DIR / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        body = row["text"]
+        docs.append(Document(
+            id=row["_id"], title=row.get("title", ""), themes=("norquad",), content_type="kunnskap",
+            audience=("sosialfaglig",), publisher="NorQuAD", source_url="https://github.com/ltgoslo/NorQuAD",
+            published=date(2023, 1, 1), language="nb", sources=(), last_reviewed=date(2023, 1, 1),
+            path=f"norquad-val/{row['_id']}", kind="markdown", body=body,
+            sha256=hashlib.sha256((row.get("title", "") + "\n" + body).encode()).hexdigest()))
+    themes = [Theme("norquad", "NorQuAD", "NorQuAD", "Wikipedia- og nyhetsavsnitt", ())]
+    meta = {qid: {"source": (m or {}).get("source")} for qid, m in meta.items()}
+    return Suite("norquad-val", queries, qrels, docs, themes, meta, SUITES_DIR / "norquad-val" / "expected.json")
+
+
+SUITES = {"practitioner": practitioner, "norquad-val": norquad}
