@@ -10,6 +10,7 @@ import yaml
 
 from .documents import Document, LoadResult
 from .errors import DocumentError
+from .foreign import is_lovdata, load_mappings, map_lovdata
 from .metadata import validate_metadata
 from .pdf import extract_pages
 
@@ -35,7 +36,8 @@ def display_path(corpus_dir: Path, path: Path) -> str:
     return str(Path(corpus_dir.name) / path.relative_to(corpus_dir))
 
 
-def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout_s: float = 30.0) -> Document:
+def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout_s: float = 30.0,
+                  mappings: dict | None = None) -> Document:
     shown = display_path(corpus_dir, path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -44,11 +46,11 @@ def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() == ".md":
-        return _load_markdown(shown, data, digest, theme_ids)
+        return _load_markdown(shown, data, digest, theme_ids, mappings or {})
     return _load_pdf(shown, path, digest, theme_ids, pdf_timeout_s)
 
 
-def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str]) -> Document:
+def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str], mappings: dict) -> Document:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -59,7 +61,10 @@ def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str]) ->
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         raise DocumentError(shown, "front matter", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    meta = validate_metadata(post.metadata, Path(shown), theme_ids)
+    raw = post.metadata
+    if is_lovdata(raw):
+        raw = map_lovdata(raw, mappings, shown)
+    meta = validate_metadata(raw, Path(shown), theme_ids)
     body = post.content.strip()
     if len(body.split()) < 20:
         raise DocumentError(shown, "body", f"has {len(body.split())} words; a document needs at least 20")
@@ -87,9 +92,10 @@ def load_corpus(corpus_dirs, theme_ids: set[str], pdf_timeout_s: float = 30.0, p
     result = LoadResult()
     seen: dict[str, str] = {}
     files = corpus_files(corpus_dirs)
+    mappings = load_mappings(corpus_dirs)
     for corpus_dir, path in (progress(files) if progress else files):
         try:
-            doc = load_document(corpus_dir, path, theme_ids, pdf_timeout_s)
+            doc = load_document(corpus_dir, path, theme_ids, pdf_timeout_s, mappings)
         except DocumentError as exc:
             result.problems.append(exc)
             continue

@@ -1,14 +1,17 @@
 """PDF → text per page, in a child process with time and memory bounds.
 
 A broken or hostile PDF can make a parser loop or allocate without limit; running it in a
-child process lets us kill it and report the file instead of hanging the whole build.
+child process (`python -m indexer.pdf FILE`) lets us kill it and report the file instead of hanging
+the whole build.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import re
 import resource
+import subprocess
+import sys
 from pathlib import Path
 
 from .errors import DocumentError
@@ -29,7 +32,8 @@ def clean_page_text(text: str) -> str:
     return text.strip()
 
 
-def _extract(path: str, conn) -> None:
+def _extract(path: str) -> tuple[str, object]:
+    """Runs in the worker process: ("ok", pages) or ("error", reason)."""
     try:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ValueError, OSError):
@@ -47,25 +51,20 @@ def _extract(path: str, conn) -> None:
                 try:
                     ok = reader.decrypt("")
                 except DependencyError:
-                    conn.send(("error", "encrypted with AES; install the 'cryptography' package"))
-                    return
+                    return "error", "encrypted with AES; install the 'cryptography' package"
                 if not ok:
-                    conn.send(("error", "encrypted: a password is required to open it"))
-                    return
-            pages = [clean_page_text(page.extract_text() or "") for page in reader.pages]
+                    return "error", "encrypted: a password is required to open it"
+            return "ok", [clean_page_text(page.extract_text() or "") for page in reader.pages]
         except FileNotDecryptedError:
-            conn.send(("error", "encrypted: a password is required to open it"))
-            return
+            return "error", "encrypted: a password is required to open it"
         except DependencyError as exc:
-            conn.send(("error", f"needs an optional package: {exc}"))
-            return
-        conn.send(("ok", pages))
+            return "error", f"needs an optional package: {exc}"
     except MemoryError:
-        conn.send(("error", f"unreadable: used more than {MEMORY_LIMIT // 2**20} MiB while parsing"))
+        return "error", f"unreadable: used more than {MEMORY_LIMIT // 2**20} MiB while parsing"
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes a named, per-file error
         name = type(exc).__name__
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        conn.send(("error", f"unreadable PDF ({name}{': ' + detail if detail else ''})"))
+        return "error", f"unreadable PDF ({name}{': ' + detail if detail else ''})"
 
 
 def extract_pages(path: Path, timeout_s: float = 30.0) -> list[str]:
@@ -76,28 +75,25 @@ def extract_pages(path: Path, timeout_s: float = 30.0) -> list[str]:
         head = fh.read(1024)
     if b"%PDF-" not in head:
         raise DocumentError(path, None, "not a PDF: the file has no %PDF- header")
-    # forkserver, not fork: the indexer process has model threads running, and a forked copy of a
-    # multi-threaded process can fail in odd ways; the server is a clean process with pypdf preloaded.
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["indexer.pdf", "pypdf"])
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_extract, args=(str(path), child), daemon=True)
-    proc.start()
-    child.close()
+    # A separate interpreter, not a fork: the indexer has model threads running, and a forked copy
+    # of a multi-threaded process can fail in odd ways. Costs ~0.2 s per PDF.
     try:
-        if not parent.poll(timeout_s):
-            raise DocumentError(path, None, f"unreadable PDF: text extraction took longer than {timeout_s:g} s")
-        status, payload = parent.recv()
-    except EOFError:
-        raise DocumentError(path, None, "unreadable PDF: the parser crashed (out of memory?)") from None
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+        proc = subprocess.run([sys.executable, "-m", "indexer.pdf", str(path)], capture_output=True,
+                              timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise DocumentError(path, None, f"unreadable PDF: text extraction took longer than {timeout_s:g} s") from None
+    try:
+        status, payload = json.loads(proc.stdout.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise DocumentError(path, None, f"unreadable PDF: the parser crashed (exit code {proc.returncode}, "
+                            "out of memory?)") from None
     if status == "error":
         raise DocumentError(path, None, payload)
     if not any(p.strip() for p in payload):
         raise DocumentError(path, None, f"no text layer ({len(payload)} page(s) of images only); "
                             "run OCR on it or add a Markdown version")
     return payload
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(_extract(sys.argv[1]), ensure_ascii=False))

@@ -1,0 +1,50 @@
+"""The evaluation harness: metrics from ranx, the regression gate, and the pinned suites themselves."""
+
+import json
+
+import pytest
+
+from evaluations import harness, run
+from evaluations.harness import SystemResult
+from evaluations.suites import SUITES, Suite, SuiteMissing
+from evaluations.systems import load_configs
+
+
+def _suite(tmp_path, pinned: dict) -> Suite:
+    path = tmp_path / "expected.json"
+    path.write_text(json.dumps({"tolerance": 0.01, "systems": pinned}), encoding="utf-8")
+    return Suite("toy", {"q1": "x"}, {"q1": {"d1": 2}}, [], [], {}, path)
+
+
+def test_gate_fails_on_a_drop_beyond_tolerance_and_passes_within(tmp_path):
+    suite = _suite(tmp_path, {"hybrid": {"ndcg@10": 0.80}})
+    ok = SystemResult("hybrid", {"ndcg@10": 0.7950}, {})
+    bad = SystemResult("hybrid", {"ndcg@10": 0.7800}, {})
+    assert run.gate(suite, [ok], 0.01) == []
+    assert run.gate(suite, [bad], 0.01) == ["toy/hybrid ndcg@10: 0.7800 < pinned 0.8000 − 0.01"]
+
+
+def test_config_file_systems_are_validated(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"rrf-equal": {"fusion": "rrf", "bm25_weight": 1.0}}', encoding="utf-8")
+    assert load_configs(cfg)["rrf-equal"] == {"fusion": "rrf", "bm25_weight": 1.0}
+    cfg.write_text('{"x": {"fusion_wieght": 1}}', encoding="utf-8")
+    with pytest.raises(Exception, match="system 'x': unknown setting"):
+        load_configs(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite_name", ["practitioner", "norquad-val"])
+def test_pinned_scores_hold(suite_name, tmp_path, monkeypatch, capsys):
+    """The regression gate CI runs: every system's scores stay within tolerance of expected.json."""
+    monkeypatch.setattr(harness, "EVAL_DIR", tmp_path / "eval")
+    from indexer.settings import Settings
+
+    try:
+        SUITES[suite_name](Settings.from_env(env={}))
+    except SuiteMissing as exc:
+        pytest.skip(str(exc))
+    code = run.main(["--suite", suite_name, "--quiet", "--out", str(tmp_path / "results")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "| hybrid |" in out.out and list((tmp_path / "results").glob("*.png"))

@@ -1,0 +1,103 @@
+"""Editors' bad input: every odd PDF is indexed or skipped with a reason; a killed build changes nothing."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from indexer.build import build_index
+from indexer.errors import DocumentError
+from indexer.pdf import extract_pages
+from indexer.settings import ROOT
+
+from .conftest import shared_or_skip
+
+REASONS = ("encrypted", "no text layer", "unreadable", "not a PDF", "empty")
+
+
+def test_every_robustness_pdf_is_read_or_refused_with_a_reason():
+    folder = shared_or_skip("corpus-public", "pdf-robustness")
+    outcomes = {}
+    for pdf in sorted(folder.glob("*.pdf")):
+        started = time.perf_counter()
+        try:
+            pages = extract_pages(pdf, timeout_s=30)
+            outcomes[pdf.name] = f"{len(pages)} pages"
+            assert any(p.strip() for p in pages)
+        except DocumentError as exc:
+            assert pdf.name in str(exc) and any(r in str(exc) for r in REASONS), str(exc)
+            outcomes[pdf.name] = str(exc).split(": ", 1)[1]
+        assert time.perf_counter() - started < 60  # bounded, never a hang
+    assert len(outcomes) == 30
+    assert outcomes["r3-user-password.pdf"] == "encrypted: a password is required to open it"
+    assert outcomes["GeoBase_NHNC1_Data_Model_UML_EN.pdf"] == "19 pages"
+
+
+def test_lenient_build_indexes_good_pdfs_and_reports_broken(mini_settings, mini_corpus):
+    folder = shared_or_skip("corpus-public", "pdf-robustness")
+    meta = yaml.safe_load((mini_corpus / "docs" / "skolefravaer.pdf.yml").read_text(encoding="utf-8"))
+    for name in ("broken-truncated-half.pdf", "r3-user-password.pdf", "crazyones.pdf"):
+        shutil.copy(folder / name, mini_corpus / "docs" / name)
+        side = dict(meta, id=name.removesuffix(".pdf").lower().replace("_", "-"))
+        (mini_corpus / "docs" / (name + ".yml")).write_text(yaml.safe_dump(side, allow_unicode=True), encoding="utf-8")
+    summary = build_index(mini_settings, strict=False)
+    assert summary.documents == 5  # the four of the toy corpus + crazyones
+    assert sorted((p.path.rsplit("/", 1)[1], p.problem.split(" (")[0]) for p in summary.skipped) == [
+        ("broken-truncated-half.pdf", "unreadable PDF"),
+        ("r3-user-password.pdf", "encrypted: a password is required to open it"),
+    ]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_build_leaves_served_index_intact(mini_settings, mini_corpus):
+    build_index(mini_settings)
+    served = os.readlink(mini_settings.current_index)
+    # new text forces embedding work, so the kill lands mid-build
+    for i in range(40):
+        (mini_corpus / "docs" / f"ny-{i}.md").write_text(
+            (mini_corpus / "docs" / "mobbing-i-friminuttet.md").read_text(encoding="utf-8")
+            .replace("id: mobbing-i-friminuttet", f"id: ny-{i}") + f"\nEkstra avsnitt nummer {i} om friminutt.\n",
+            encoding="utf-8")
+    env = {**os.environ, "SOVEI_CORPUS_DIRS": str(mini_corpus), "SOVEI_INDEX_DIR": str(mini_settings.index_dir),
+           "SOVEI_CACHE_DIR": str(mini_settings.cache_dir)}
+    for delay in (1.5, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert os.readlink(mini_settings.current_index) == served
+        assert (mini_settings.current_index / "manifest.json").exists()
+    summary = build_index(mini_settings)  # the next build succeeds and cleans up
+    assert summary.documents == 44
+    assert not list(mini_settings.index_dir.glob(".building-*"))
+
+
+@pytest.mark.slow
+def test_law_texts_index_through_the_lovdata_mapping(tmp_path, mini_corpus):
+    laws = shared_or_skip("corpus-public", "laws")
+    from indexer.settings import Settings
+
+    dst = tmp_path / "laws"
+    dst.mkdir()
+    shutil.copy(laws / "lov-1967-02-10-forvaltningsloven.md", dst)
+    shutil.copytree(laws / "vedtatt-ikke-i-kraft", dst / "vedtatt-ikke-i-kraft")
+    (mini_corpus / "mappings").mkdir()
+    shutil.copy(ROOT / "corpus" / "mappings" / "lovdata.yml", mini_corpus / "mappings")
+    # themes of the real corpus, so the mapping's theme ids are known
+    shutil.copy(ROOT / "corpus" / "themes.yml", mini_corpus / "themes.yml")
+    settings = Settings.from_env(env={}, corpus_dirs=f"{mini_corpus}:{dst}", index_dir=tmp_path / "index",
+                                 cache_dir=tmp_path / "cache", model="minilm")
+    summary = build_index(settings, strict=False)
+    assert summary.documents == 5
+    assert sorted(p.field for p in summary.skipped) == ["i-kraft", "i-kraft"]
+    import json
+
+    docs = {d["id"]: d for d in json.loads((settings.current_index / "documents.json").read_text())}
+    law = docs["lov-1967-02-10"]
+    assert law["publisher"] == "Lovdata" and law["source_url"] == "https://lovdata.no/dokument/NL/lov/1967-02-10"
