@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup run serve index index-rollback test test-fast check-corpus pdfs eval bench clean
+.PHONY: help setup run serve index index-rollback test test-fast browser-deps check-corpus pdfs eval bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -42,7 +42,12 @@ check-corpus: $(STAMP) ## validate corpus/: front matter, themes, ids, sources, 
 pdfs: $(STAMP) ## regenerate corpus/pdf/*.pdf from corpus-src/pdf/*.md
 	$(BIN)/python scripts/make_pdfs.py
 
-test: $(STAMP) ## run every test suite (what CI runs)
+browser-deps: ## install Debian's Chromium for the page tests (needs root; skipped when present)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver'"; exit 1; fi; }
+
+test: $(STAMP) browser-deps ## run every test suite (what CI runs), page tests in headless Chromium included
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## the tests without the slow and browser markers

@@ -19,7 +19,7 @@ from .errors import CorpusError, DocumentError
 from .load import corpus_files, load_corpus
 from .manifest import DOCUMENTS, FORMAT_VERSION, Manifest
 from .settings import Settings
-from .themes import find_themes_file, load_themes
+from .themes import find_themes_file, load_acute, load_themes
 from .write import new_build_folder, publish, write_generation
 
 
@@ -148,8 +148,9 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
         skipped=[{"path": p.path, "reason": p.problem} for p in problems],
     )
     folder = new_build_folder(settings.index_dir)
+    acute = load_acute(find_themes_file(settings.corpus_dirs))
     try:
-        write_generation(folder, docs, chunks, vectors, manifest, themes)
+        write_generation(folder, docs, chunks, vectors, manifest, themes, acute)
         gen = publish(settings.index_dir, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,7 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 THEMES = "themes.json"
+ACUTE = "acute.json"
 
 
 @dataclass

@@ -65,6 +65,15 @@ class Settings:
     rrf_k: int = 60
     """SOVEI_RRF_K: the k constant of reciprocal rank fusion."""
 
+    expansion: int = 1
+    """SOVEI_EXPANSION: 1 = expand BM25 queries (compounds by prefix, typos, thesaurus), 0 = plain terms."""
+
+    adaptive: int = 1
+    """SOVEI_ADAPTIVE: 1 = scale the BM25 weight by the share of query terms the bank knows; 0 = fixed."""
+
+    theme_boost: float = 0.3
+    """SOVEI_THEME_BOOST: fused-score bonus (fraction) for hits in the theme the thesaurus routes to."""
+
     host: str = "127.0.0.1"
     """SOVEI_HOST: address the web service binds to."""
 

@@ -46,3 +46,18 @@ def find_themes_file(corpus_dirs) -> Path:
         if (Path(d) / "themes.yml").exists():
             return Path(d) / "themes.yml"
     return Path(corpus_dirs[0]) / "themes.yml"
+
+
+def load_acute(path: Path) -> dict:
+    """The `acute` block of themes.yml: the emergency document's id and the phrases that trigger it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    acute = data.get("acute") or {}
+    if not isinstance(acute, dict):
+        raise DocumentError(path, "acute", "must be a mapping with 'document' and 'phrases'")
+    phrases = acute.get("phrases") or []
+    if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+        raise DocumentError(path, "acute.phrases", "must be a list of strings")
+    return {"document": str(acute.get("document", "")), "phrases": [p.lower() for p in phrases]}

@@ -27,7 +27,7 @@ import tantivy
 from . import analysis
 from .documents import Chunk, Document
 from .documents import Theme
-from .manifest import CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+from .manifest import ACUTE, CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
 
 KEEP_GENERATIONS = 3
 
@@ -56,7 +56,7 @@ def chunk_record(chunk: Chunk) -> dict:
 
 
 def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
-                     manifest: Manifest, themes: list[Theme]) -> None:
+                     manifest: Manifest, themes: list[Theme], acute: dict | None = None) -> None:
     by_id = {d.id: d for d in docs}
     (folder / TANTIVY_DIR).mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(folder / TANTIVY_DIR))
@@ -90,6 +90,7 @@ def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], ve
     (folder / DOCUMENTS).write_text(json.dumps([document_record(d) for d in docs], ensure_ascii=False),
                                     encoding="utf-8")
     (folder / THEMES).write_text(json.dumps([asdict(t) for t in themes], ensure_ascii=False), encoding="utf-8")
+    (folder / ACUTE).write_text(json.dumps(acute or {}, ensure_ascii=False), encoding="utf-8")
     manifest.write(folder)
 
 

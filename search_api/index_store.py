@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import tantivy
 
 from indexer import analysis
 from indexer.errors import IndexMissingError
-from indexer.manifest import CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+from indexer.manifest import ACUTE, CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
 
 FILTER_FIELDS = ("theme", "content_type", "audience", "language")
 
@@ -40,6 +41,10 @@ class Snapshot:
     """document id → its chunk rows, in order."""
     masks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     """field → value → boolean mask over chunk rows (filters in the vector retriever)."""
+    acute: dict = field(default_factory=dict)
+    """{'document': id, 'phrases': [...]} from themes.yml: when to show the safeguarding box."""
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    """surface word → count over all passages, for «mente du»."""
 
     @property
     def theme_ids(self) -> list[str]:
@@ -71,7 +76,13 @@ def open_snapshot(folder: Path) -> Snapshot:
     doc_rows: dict[str, list[int]] = {}
     for row, c in enumerate(chunks):
         doc_rows.setdefault(c["doc_id"], []).append(row)
-    return Snapshot(generation=folder.name, doc_rows=doc_rows, folder=folder, manifest=manifest, index=index,
+    acute_path = folder / ACUTE
+    acute = json.loads(acute_path.read_text(encoding="utf-8")) if acute_path.exists() else {}
+    vocabulary: dict[str, int] = {}
+    for c in chunks:
+        for w in re.findall(r"[^\W\d_]{3,}", c["text"].lower()):
+            vocabulary[w] = vocabulary.get(w, 0) + 1
+    return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, vocabulary=vocabulary, folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
                     chunks=chunks, documents=documents, themes=themes, row_doc=row_doc, masks=masks)
 

@@ -77,8 +77,25 @@ def search_page(
                                     filters["language"], str(PAGE_SIZE), str((page_no - 1) * PAGE_SIZE), None,
                                     count_themes=True)
         pages = max(1, -(-result.total // PAGE_SIZE))
-        ctx.update(result=result, pages=pages, first=req.offset + 1)
+        ctx.update(result=result, pages=pages, first=req.offset + 1,
+                   safety=safety_sections(snap) if result.acute else None,
+                   suggestion_url=_page_url({**params, "q": result.did_you_mean}) if result.did_you_mean else None)
     return Template("search.html", context=ctx)
+
+
+def safety_sections(snap) -> dict | None:
+    """The emergency document's sections (their headings say whom to call), each linked to its passage."""
+    doc_id = snap.acute.get("document")
+    if doc_id not in snap.documents:
+        return None
+    seen, sections = set(), []
+    for row in snap.doc_rows.get(doc_id, []):
+        c = snap.chunks[row]
+        head = c["heading_path"][0] if c["heading_path"] else None
+        if head and head not in seen:
+            seen.add(head)
+            sections.append({"heading": head, "url": f"/dokument/{doc_id}?avsnitt={c['anchor']}#{c['anchor']}"})
+    return {"title": snap.documents[doc_id]["title"], "url": f"/dokument/{doc_id}", "sections": sections}
 
 
 def render_document(doc: dict, chunks: list[dict], max_words: int, cited: str | None) -> list[dict]:

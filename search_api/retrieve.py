@@ -6,6 +6,7 @@ import faiss
 import numpy as np
 import tantivy
 
+from .expand import Term
 from .hits import Hit
 from .index_store import Snapshot
 
@@ -27,16 +28,23 @@ def allowed_rows(snap: Snapshot, filters: dict[str, list[str]]) -> np.ndarray | 
     return mask
 
 
-def bm25_search(snap: Snapshot, terms: list[str], filters: dict[str, list[str]], limit: int) -> list[Hit]:
+def _term(schema, name: str, t: Term) -> tantivy.Query:
+    if t.kind == "fuzzy":
+        q = tantivy.Query.fuzzy_term_query(schema, name, t.text, distance=2 if len(t.text) >= 8 else 1)
+    else:
+        q = tantivy.Query.term_query(schema, name, t.text)
+    return q if t.weight == 1.0 else tantivy.Query.boost_query(q, t.weight)
+
+
+def bm25_search(snap: Snapshot, terms: list[Term], filters: dict[str, list[str]], limit: int) -> list[Hit]:
     """BM25 over title (boosted) and text, built from analysed terms: user text never reaches a parser."""
     if not terms or limit < 1:  # tantivy panics on limit 0
         return []
     schema = snap.index.schema
     should = []
     for t in terms:
-        should.append((tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", t)))
-        should.append((tantivy.Occur.Should,
-                       tantivy.Query.boost_query(tantivy.Query.term_query(schema, "title", t), TITLE_BOOST)))
+        should.append((tantivy.Occur.Should, _term(schema, "text", t)))
+        should.append((tantivy.Occur.Should, tantivy.Query.boost_query(_term(schema, "title", t), TITLE_BOOST)))
     clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(should))]
     for name, values in filters.items():
         if values:

@@ -25,6 +25,10 @@ class SearchResponse(msgspec.Struct):
     filters: dict[str, list[str]]
     terms: list[str]
     index_generation: str
+    acute: bool
+    """The question concerns acute danger; `safety_document` says who to call now."""
+    safety_document: str | None
+    did_you_mean: str | None
     hits: list[Hit]
 
 
@@ -64,7 +68,14 @@ def api_search(
     _, req, result = run_search(request, q, theme, content_type, audience, language, k, offset, explain)
     return SearchResponse(query=req.q, total=result.total, k=req.k, offset=req.offset,
                           took_ms=round(result.took_ms, 2), filters=req.filters, terms=result.terms,
-                          index_generation=result.generation, hits=result.hits)
+                          index_generation=result.generation, acute=result.acute,
+                          safety_document=safety_url(request.app.state.store.get()) if result.acute else None,
+                          did_you_mean=result.did_you_mean, hits=result.hits)
+
+
+def safety_url(snap) -> str | None:
+    doc = snap.acute.get("document")
+    return f"/dokument/{doc}" if doc in snap.documents else None
 
 
 def theme_counts(snap) -> dict[str, int]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from indexer import analysis
 from indexer.embed import Embedder
 from indexer.settings import Settings
 
 from . import fuse
+from .expand import is_acute, plan, suggest
 from .hits import Citation, Hit
 from .index_store import Snapshot
 from .params import SearchRequest
@@ -28,26 +28,39 @@ class SearchResult:
     terms: list[str]
     theme_counts: dict[str, int] | None = None
     """Documents per theme among the hits if the theme filter were lifted (for the page's chips)."""
+    acute: bool = False
+    """The question is about acute danger: show who to call now (themes.yml `acute`)."""
+    did_you_mean: str | None = None
 
 
 def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
          query_vector=None) -> tuple[list[Hit], list[str]]:
     """Fused chunk ranking (best first), before grouping by document."""
-    terms = analysis.terms(req.q)
+    qp = plan(snap, req.q, expand=bool(settings.expansion))
+    terms = qp.exact
     depth = settings.candidates
     method = settings.fusion
-    bm25 = bm25_search(snap, terms, req.filters, depth) if method != "dense" else []
+    bm25 = bm25_search(snap, qp.terms, req.filters, depth) if method != "dense" else []
     dense = []
     if method != "bm25":
         qv = embedder.embed_query(req.q) if query_vector is None else query_vector
         dense = vector_search(snap, qv, req.filters, depth)
-    lists, weights = [dense, bm25], [1.0, settings.bm25_weight]
+    # BM25 counts for as much of the question as the bank's vocabulary covers: an English or misspelt
+    # question matches few words, and its few matches are weak evidence against the dense ranking.
+    bm25_weight = settings.bm25_weight * (qp.known if settings.adaptive else 1.0)
+    lists, weights = [dense, bm25], [1.0, bm25_weight]
     if method == "weighted":
         fused = fuse.weighted(lists, weights, [lambda h: h.vector_score, lambda h: h.bm25_score])
     elif method in ("rrf", "bm25", "dense"):
         fused = fuse.rrf(lists, weights, k=settings.rrf_k)
     else:
         raise ValueError(f"SOVEI_FUSION={method!r} is not one of {', '.join(FUSIONS)}")
+    if settings.theme_boost and qp.themes:
+        routed = set(qp.themes[:2])
+        for h in fused:
+            if snap.documents[h.doc_id]["themes"][0] in routed:
+                h.score *= 1.0 + settings.theme_boost
+        fused.sort(key=lambda h: -h.score)
     return fused, terms
 
 
@@ -80,7 +93,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
             for t in snap.documents[h.doc_id]["themes"]:
                 counts[t] = counts.get(t, 0) + 1
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
-                        generation=snap.generation, terms=terms, theme_counts=counts)
+                        generation=snap.generation, terms=terms, theme_counts=counts,
+                        acute=is_acute(snap, req.q), did_you_mean=suggest(snap, req.q))
 
 
 def citation(doc: dict, chunk: dict) -> Citation:

@@ -1,52 +1,12 @@
 """The real server process (uvicorn), queried over HTTP on loopback."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
-from indexer.settings import ROOT
-
 QUESTION = "hva gjør jeg når en elev forteller at hun blir mobbet?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(corpus_index, tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "SOVEI_INDEX_DIR": str(corpus_index.index_dir), "SOVEI_PORT": str(port),
-           "SOVEI_CORPUS_DIRS": ":".join(map(str, corpus_index.corpus_dirs))}
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "search_api"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None:
-                pytest.fail("server exited: " + log.read_text())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + log.read_text())
-    yield base, log
-    proc.terminate()
-    proc.wait(10)
 
 
 def _get(url: str):
@@ -57,8 +17,8 @@ def _get(url: str):
         return e.code, e.headers, e.read().decode()
 
 
-def test_search_over_http_with_theme_filter(server):
-    base, _ = server
+def test_search_over_http_with_theme_filter(live_server):
+    base, _ = live_server
     status, headers, body = _get(base + "/api/search?" + urllib.parse.urlencode({"q": QUESTION,
                                                                                  "theme": "mobbeforebygging"}))
     assert status == 200 and headers["content-type"].startswith("application/json")
@@ -67,16 +27,16 @@ def test_search_over_http_with_theme_filter(server):
     assert all(h["citation"]["url"].startswith("http") for h in hits)
 
 
-def test_page_and_bad_parameter_over_http(server):
-    base, _ = server
+def test_page_and_bad_parameter_over_http(live_server):
+    base, _ = live_server
     status, _, body = _get(base + "/?" + urllib.parse.urlencode({"q": QUESTION, "theme": "mobbeforebygging"}))
     assert status == 200 and "treff" in body and "Kilde:" in body
     status, _, body = _get(base + "/api/search?q=mobbing&k=999")
     assert status == 400 and "Parameter 'k'" in json.loads(body)["error"]
 
 
-def test_server_log_never_contains_the_query(server):
-    base, log = server
+def test_server_log_never_contains_the_query(live_server):
+    base, log = live_server
     secret = "Kari Nordmann sju år blir slått hjemme"
     status, _, _ = _get(base + "/api/search?" + urllib.parse.urlencode({"q": secret}))
     _get(base + "/?" + urllib.parse.urlencode({"q": secret}))

@@ -1,0 +1,122 @@
+"""From a practitioner's words to BM25 terms: stems, compounds by prefix, typos, and the thesaurus.
+
+The thesaurus is `synonyms` in corpus/themes.yml (copied into the index): an everyday phrase such as
+"kutter seg" routes the question to its theme and adds the theme's own terms ("selvskading").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from indexer.analysis import analyzer, terms as analyse
+
+from .index_store import Snapshot
+
+PREFIX_MIN = 4          # shorter stems expand to too much
+PREFIX_LIMIT = 8        # most frequent completions kept per term
+PREFIX_WEIGHT = 0.35    # a compound or inflection is weaker evidence than the word itself
+FUZZY_WEIGHT = 0.7
+THEME_TERM_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    weight: float = 1.0
+    kind: str = "exact"   # exact | prefix | fuzzy | theme
+
+
+@dataclass
+class QueryPlan:
+    terms: list[Term] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    """Themes the thesaurus routes the question to, strongest first."""
+    known: float = 1.0
+    """Share of the question's terms that occur in the bank at all (English or misspelt words do not)."""
+
+    @property
+    def exact(self) -> list[str]:
+        return [t.text for t in self.terms if t.kind == "exact"]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+@lru_cache(maxsize=64)
+def _thesaurus(key: str, themes: tuple) -> list[tuple[frozenset, str, tuple[str, ...]]]:
+    """(stems of a synonym phrase, theme id, the theme's own terms) for every synonym."""
+    out = []
+    for theme_id, label, synonyms in themes:
+        own = tuple(analyse(label))
+        for phrase in (*synonyms, label):
+            stems = frozenset(analyse(phrase))
+            if stems:
+                out.append((stems, theme_id, own))
+    return out
+
+
+def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
+    base = analyse(text)
+    p = QueryPlan(terms=[Term(t) for t in base])
+    if not expand:
+        return p
+    searcher = snap.searcher
+    have = set(base)
+    if base:
+        p.known = sum(searcher.doc_freq("text", t) > 0 for t in base) / len(base)
+    for t in base:
+        if searcher.doc_freq("text", t) == 0 and len(t) >= 4:
+            # not in the bank's vocabulary: probably a typo; let the index find near spellings
+            p.terms.append(Term(t, FUZZY_WEIGHT, "fuzzy"))
+            continue
+        if len(t) >= PREFIX_MIN:
+            for completion, _df in searcher.terms_with_prefix("text", t, limit=PREFIX_LIMIT + 1):
+                if completion not in have:
+                    have.add(completion)
+                    p.terms.append(Term(completion, PREFIX_WEIGHT, "prefix"))
+    key = snap.generation
+    themes = tuple((t["id"], t["label"], tuple(t.get("synonyms", ()))) for t in snap.themes)
+    qset = set(base)
+    scores: dict[str, int] = {}
+    for stems, theme_id, own in _thesaurus(key, themes):
+        if stems <= qset:
+            scores[theme_id] = max(scores.get(theme_id, 0), len(stems))
+            for t in own:
+                if t not in have:
+                    have.add(t)
+                    p.terms.append(Term(t, THEME_TERM_WEIGHT, "theme"))
+    p.themes = sorted(scores, key=lambda k: -scores[k])
+    return p
+
+
+def is_acute(snap: Snapshot, text: str) -> bool:
+    """True when every word of one acute phrase (themes.yml `acute`) occurs in the question, stemmed."""
+    qset = set(analyse(text)) | set(_words(text))
+    for phrase in snap.acute.get("phrases", []):
+        stems = set(analyse(phrase)) or set(_words(phrase))
+        if stems and stems <= qset:
+            return True
+    return False
+
+
+def suggest(snap: Snapshot, text: str) -> str | None:
+    """«Mente du …»: the question with words the bank never uses replaced by the closest word it does use."""
+    import difflib
+
+    vocab = snap.vocabulary
+    changed = False
+    out = []
+    for word in re.findall(r"\w+|\W+", text):
+        low = word.lower()
+        if len(low) >= 4 and low.isalpha() and low not in vocab:
+            pool = [w for w in vocab if w[:1] == low[:1] and abs(len(w) - len(low)) <= 2]
+            close = difflib.get_close_matches(low, pool, n=1, cutoff=0.8)
+            if close:
+                out.append(close[0])
+                changed = True
+                continue
+        out.append(word)
+    return "".join(out).strip() if changed else None
