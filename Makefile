@@ -47,6 +47,9 @@ browser-deps: ## install Debian's Chromium for the page tests (needs root; skipp
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver'"; exit 1; fi; }
 
+eval: $(STAMP) ## relevance benchmarks (practitioner + norquad-val): tables, files, charts; fails on a regression
+	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
+
 test: $(STAMP) browser-deps ## run every test suite (what CI runs), page tests in headless Chromium included
 	$(BIN)/python -m pytest -q
 

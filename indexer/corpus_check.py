@@ -33,7 +33,7 @@ LAW_FILES = {
     "privatskolelova": "lov-2003-07-04-84-privatskolelova.md",
 }
 ALIASES = {"opplæringsloven": "opplæringslova", "barnevernloven": "barnevernsloven"}
-_SECTION = r"\d+(?:-\d+)?(?:\s?[a-h](?![a-zæøå]))?"
+_SECTION = r"\d+(?:-\d+)?(?:\s?(?-i:[a-h])(?![a-zæøåA-ZÆØÅ]))?"
 LAW_REF = re.compile(
     r"\b(" + "|".join(re.escape(n) for n in sorted({*LAW_FILES, *ALIASES}, key=len, reverse=True)) + r")"
     r"\s+(§§?)\s*(" + _SECTION + r"(?:\s*(?:,|og|til|–|-)\s*" + _SECTION + r")*)", re.IGNORECASE)
@@ -79,7 +79,7 @@ def check_law_refs(docs: list[Document], laws_dir: Path = LAWS_DIR) -> list[str]
         if REPEALED.search(text):
             problems.append(f"{doc.path}: body cites '§ 9 A-…' of the repealed 1998 Education Act; "
                             "use opplæringslova (LOV-2023-06-09-30) kapittel 12")
-        for ref in law_references(text):
+        for ref in law_references(REPEALED.sub("", text)):
             if ref.law not in cache:
                 cache[ref.law] = law_sections(laws_dir / LAW_FILES[ref.law])
             if ref.section not in cache[ref.law]:
