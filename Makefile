@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup run serve index index-rollback test test-fast browser-deps check-corpus pdfs eval bench clean
+.PHONY: help setup run serve index index-rollback test test-fast browser-deps check-corpus pdfs eval bench loadtest clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ browser-deps: ## install Debian's Chromium for the page tests (needs root; skipp
 
 eval: $(STAMP) ## relevance benchmarks (practitioner + norquad-val): tables, files, charts; fails on a regression
 	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
+
+loadtest: $(STAMP) ## concurrent clients on loopback with a re-index midway; prints p50/p99, fails on any error
+	$(BIN)/python -m bench.loadtest $(LOAD_ARGS)
 
 test: $(STAMP) browser-deps ## run every test suite (what CI runs), page tests in headless Chromium included
 	$(BIN)/python -m pytest -q
