@@ -50,6 +50,9 @@ browser-deps: ## install Debian's Chromium for the page tests (needs root; skipp
 eval: $(STAMP) ## relevance benchmarks (practitioner + norquad-val): tables, files, charts; fails on a regression
 	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
 
+bench: $(STAMP) ## latency, throughput, indexing speed, memory and vector-search scale (prints figures)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 loadtest: $(STAMP) ## concurrent clients on loopback with a re-index midway; prints p50/p99, fails on any error
 	$(BIN)/python -m bench.loadtest $(LOAD_ARGS)
 

@@ -80,6 +80,9 @@ class Settings:
     port: int = 8000
     """SOVEI_PORT: port of the web service."""
 
+    rate_limit: int = 0
+    """SOVEI_RATE_LIMIT: requests per minute per client address (0 = no limit); over it: 429."""
+
     max_query_chars: int = 1000
     """SOVEI_MAX_QUERY_CHARS: longer queries get a 400 that says the limit."""
 

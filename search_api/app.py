@@ -64,6 +64,8 @@ def _handle(request: Request, exc: Exception) -> Response:
         return _error(request, 400, f"Invalid parameter(s): {names}. See /schema/openapi.json for valid values.")
     if isinstance(exc, (IndexMissingError, IndexMismatchError)):
         return _error(request, 503, f"Søket er ikke klart: {exc}")
+    if isinstance(exc, HTTPException) and exc.status_code == 429:
+        return _error(request, 429, "For mange søk på kort tid. Vent et minutt og prøv igjen.")
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         return _error(request, exc.status_code, str(exc.detail))
     logging.getLogger("sovei.error").error("unhandled %s on %s", type(exc).__name__, request.url.path,
@@ -106,7 +108,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from .pages import register_filters
 
     register_filters(env)
+    middleware = []
+    if settings.rate_limit > 0:
+        from litestar.middleware.rate_limit import RateLimitConfig
+
+        middleware.append(RateLimitConfig(rate_limit=("minute", settings.rate_limit), exclude=["/static", "/healthz"]).middleware)
     return Litestar(
+        middleware=middleware,
         route_handlers=[*API_ROUTES, *PAGE_ROUTES,
                         create_static_files_router(path="/static", directories=[WEB / "static"])],
         lifespan=[lifespan],

@@ -118,3 +118,17 @@ def test_document_theme_and_pdf_pages(client):
     assert r.status_code == 200 and r.content.startswith(b"%PDF-")
     assert client.get("/filer/..%2Fpyproject.toml").status_code == 404
     assert client.get("/ingen-side").status_code == 404
+
+
+def test_optional_rate_limit(corpus_index):
+    import dataclasses
+
+    from litestar.testing import TestClient
+
+    from search_api.app import create_app
+
+    limited = dataclasses.replace(corpus_index, rate_limit=3)
+    with TestClient(app=create_app(limited)) as c:
+        codes = [c.get("/api/search", params={"q": "mobbing"}).status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        assert "For mange søk" in c.get("/api/search", params={"q": "mobbing"}).json()["error"]

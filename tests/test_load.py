@@ -129,3 +129,11 @@ def test_themes_file_errors(tmp_path):
     p.write_text("themes:\n  - id: a\n    label: A\n    label_nn: A\n", encoding="utf-8")
     with pytest.raises(DocumentError, match=r"themes.yml: field 'themes\[0\].description': is missing or empty"):
         load_themes(p)
+
+
+def test_huge_file_is_refused_with_size_and_limit(mini_corpus):
+    big = mini_corpus / "docs" / "stor.md"
+    with big.open("wb") as fh:
+        fh.truncate(21 * 1024 * 1024)  # sparse: no real disk use
+    with pytest.raises(DocumentError, match=r"corpus/docs/stor.md: file is 21.0 MiB; the limit is 20 MiB"):
+        load_document(mini_corpus, big, THEMES)

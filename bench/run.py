@@ -1,0 +1,221 @@
+"""`make bench`: latency, throughput, indexing speed, memory and vector-search scale, printed as figures.
+
+Benchmarks print numbers; they never pass or fail. Results also go to
+evaluations/results/bench-<timestamp>.md with a chart.
+  python -m bench.run [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from evaluations.suites import practitioner
+from indexer.build import build_index
+from indexer.chunk import chunk_document, passage_text
+from indexer.embed import load_embedder
+from indexer.settings import ROOT, Settings
+from search_api.index_store import IndexStore
+from search_api.params import SearchRequest
+from search_api.search import search
+
+from .server import running_server
+from .vectors import scale_rows
+
+OUT = ROOT / "evaluations" / "results"
+
+
+def pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def line(rows: list[str], text: str) -> None:
+    print(text, flush=True)
+    rows.append(text)
+
+
+def cpu_model() -> str:
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"):
+                return ln.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def http_latency(base: str, queries: list[str], clients: int, seconds: float) -> tuple[list[float], int, float]:
+    lat: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker(seed: int) -> None:
+        import http.client
+
+        u = urllib.parse.urlsplit(base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        i = seed
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": queries[i % len(queries)]}))
+            r = conn.getresponse()
+            r.read()
+            with lock:
+                lat.append((time.perf_counter() - t0) * 1000)
+                errors[0] += r.status != 200
+            i += 7
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return lat, errors[0], time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller samples; skip the 1M-vector corpus")
+    args = ap.parse_args(argv)
+    rows: list[str] = []
+    base = Settings.from_env()
+    emb = load_embedder(base.model, base.threads)
+    line(rows, f"# make bench — {time.strftime('%Y-%m-%d %H:%M')}")
+    line(rows, f"machine: {os.cpu_count()} cores, {cpu_model()}; model {emb.model_id} ({base.threads} threads); "
+               f"fusion {base.fusion}")
+
+    suite = practitioner(base)
+    queries = [suite.queries[q] for q in suite.qrels]
+
+    # 1. the floor: embedding one query
+    for q in queries[:5]:
+        emb.embed_query(q)
+    t = []
+    for q in queries * (1 if args.quick else 2):
+        t0 = time.perf_counter()
+        emb.embed_query(q)
+        t.append((time.perf_counter() - t0) * 1000)
+    floor = statistics.median(t)
+    line(rows, "\n## Query embedding (the floor)\n")
+    line(rows, f"| n | median ms | p99 ms |\n|---:|---:|---:|\n| {len(t)} | {floor:.1f} | {pct(t, 0.99):.1f} |")
+
+    # 2. in-process search
+    tmp = Path(tempfile.mkdtemp(prefix="sovei-bench-"))
+    settings = dataclasses.replace(base, index_dir=tmp / "index")
+    build_index(settings)
+    snap = IndexStore(settings.index_dir).get()
+    line(rows, "\n## In-process search (query embedding included for dense and hybrid)\n")
+    line(rows, "| system | p50 ms | p99 ms |\n|---|---:|---:|")
+    for fusion in ("bm25", "dense", "rrf"):
+        s = dataclasses.replace(settings, fusion=fusion)
+        t = []
+        for q in queries:
+            t0 = time.perf_counter()
+            search(snap, emb, s, SearchRequest(q=q, k=10))
+            t.append((time.perf_counter() - t0) * 1000)
+        line(rows, f"| {'hybrid' if fusion == 'rrf' else fusion} | {statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
+
+    # 3. HTTP
+    line(rows, "\n## HTTP /api/search (real uvicorn process, loopback)\n")
+    line(rows, "| clients | requests | p50 ms | p99 ms | req/s | errors |\n|---:|---:|---:|---:|---:|---:|")
+    secs = 5 if args.quick else 15
+    with running_server(settings.index_dir, ":".join(map(str, settings.corpus_dirs)), tmp / "server.log") as url:
+        http_latency(url, queries[:10], 1, 1)  # warm-up
+        for clients in (1, 4):
+            lat, errors, elapsed = http_latency(url, queries, clients, secs)
+            line(rows, f"| {clients} | {len(lat)} | {statistics.median(lat):.1f} | {pct(lat, 0.99):.1f} | "
+                       f"{len(lat) / elapsed:.1f} | {errors} |")
+        t = []
+        for q in queries[:40]:
+            t0 = time.perf_counter()
+            urllib.request.urlopen(url + "/?" + urllib.parse.urlencode({"q": q}), timeout=30).read()
+            t.append((time.perf_counter() - t0) * 1000)
+        line(rows, f"\npage render GET /?q=… (search + theme counts + template): p50 {statistics.median(t):.1f} ms, "
+                   f"p99 {pct(t, 0.99):.1f} ms")
+
+    # 4. indexing
+    line(rows, "\n## Indexing\n")
+    docs = suite.documents[:12]
+    params = __import__("indexer.build", fromlist=["chunk_params"]).chunk_params(settings)
+    texts = [passage_text(d, c) for d in docs for c in chunk_document(d, params)][:64]
+    t0 = time.perf_counter()
+    emb.embed_passages(texts)
+    raw = len(texts) / (time.perf_counter() - t0)
+    words = statistics.mean(len(x.split()) for x in texts)
+    corpus = tmp / "sub"
+    shutil.copytree(ROOT / "corpus", corpus)
+    env = {**os.environ, "SOVEI_CORPUS_DIRS": str(corpus), "SOVEI_INDEX_DIR": str(tmp / "cold"),
+           "SOVEI_CACHE_DIR": str(tmp / "empty-cache")}
+    # end to end, cold cache, in a child so its peak memory can be read
+    keep = {p.name for p in (corpus / "mobbeforebygging").glob("*.md")}
+    for d in corpus.iterdir():
+        if d.is_dir() and d.name not in ("mobbeforebygging", "mappings"):
+            shutil.rmtree(d)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+    cold = time.perf_counter() - t0
+    n_chunks = int(out.stdout.split("→ ")[1].split(" chunks")[0]) if "→ " in out.stdout else 0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    line(rows, f"| measure | value |\n|---|---:|\n| raw encoder, {len(texts)} passages of ~{words:.0f} words | "
+               f"{raw:.1f} passages/s |")
+    line(rows, f"| end to end, cold cache ({len(keep)} documents, {n_chunks} chunks, process start included) | "
+               f"{n_chunks / cold:.1f} passages/s ({cold:.1f} s) |")
+    line(rows, f"| peak memory of that build (RSS) | {peak:.0f} MiB |")
+    # incremental: one changed document in the full corpus
+    doc = next((ROOT / "corpus" / "selvskading").glob("*.md"))
+    full = tmp / "full"
+    shutil.copytree(ROOT / "corpus", full)
+    s_full = dataclasses.replace(settings, corpus_dirs=(full,), index_dir=tmp / "inc", cache_dir=tmp / "inc-cache")
+    shutil.copytree(settings.cache_dir, s_full.cache_dir)
+    build_index(s_full)
+    target = full / "selvskading" / doc.name
+    target.write_text(target.read_text(encoding="utf-8") + "\nEn ny setning lagt til i benchmarken.\n", encoding="utf-8")
+    t0 = time.perf_counter()
+    summary = build_index(s_full)
+    line(rows, f"| incremental re-index, 1 changed document of {summary.documents} | {time.perf_counter() - t0:.1f} s "
+               f"({summary.embedded} chunks embedded) |")
+
+    # 5. scale
+    line(rows, "\n## Vector search at scale (synthetic vectors around the corpus's real ones)\n")
+    line(rows, "| passages | index | build s | p50 ms | recall@10 | 1 % filter: recall@10 | 1 % filter: p50 ms | size MiB |")
+    line(rows, "|---:|---|---:|---:|---:|---:|---:|---:|")
+    vecs = snap.vectors.reconstruct_n(0, snap.vectors.ntotal)
+    sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
+    for r in scale_rows(vecs, sizes=sizes, n_queries=50 if args.quick else 100):
+        fr, fp = r.get("filtered_recall@10"), r.get("filtered_p50_ms")
+        line(rows, f"| {r['n']:,} | {r['index']} | {r['build_s']:.1f} | {r['p50_ms']:.2f} | {r['recall@10']:.3f} | "
+                   f"{'' if fr is None else f'{fr:.3f}'} | {'' if fp is None else f'{fp:.2f}'} | "
+                   f"{r['bytes'] / 2**20:.0f} |")
+    from indexer.write import ANN_THRESHOLD
+
+    line(rows, f"\nServed choice: exact flat search below {ANN_THRESHOLD:,} passages, IVF-SQ8 from there "
+               "(indexer/write.py `vector_index_for`); a filter that allows under 10 % of the rows probes every list.")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print(f"\nwrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
