@@ -86,12 +86,13 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
         enrich(snap, h, term_set, req.explain)
     counts = None
     if count_themes:
-        unthemed = SearchRequest(q=req.q, filters={**req.filters, "theme": []}, k=req.k)
-        all_docs = best_per_document(rank(snap, embedder, settings, unthemed, qv)[0])
+        # what each theme chip would give: the same search with that theme as the filter (same query vector)
         counts = {}
-        for h in all_docs:
-            for t in snap.documents[h.doc_id]["themes"]:
-                counts[t] = counts.get(t, 0) + 1
+        for theme in snap.theme_ids:
+            req_t = SearchRequest(q=req.q, filters={**req.filters, "theme": [theme]}, k=req.k)
+            n = len(best_per_document(rank(snap, embedder, settings, req_t, qv)[0]))
+            if n:
+                counts[theme] = n
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
                         acute=is_acute(snap, req.q), did_you_mean=suggest(snap, req.q))

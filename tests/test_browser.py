@@ -161,3 +161,24 @@ def test_axe_finds_no_serious_violations(browser, live_server, path):
     serious = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_theme_chip_links_narrow_and_widen(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/?" + urllib.parse.urlencode({"q": "elev kutter seg"}))
+    chip = page.locator("nav.chips a.chip", has_text="Selvskading")
+    count = int(chip.locator(".count").inner_text())
+    chip.click()
+    page.wait_for_selector("ol.hits li.hit")
+    assert "theme=selvskading" in page.url and page.locator("nav.chips a.chip.on").count() == 1
+    assert int(page.inner_text("#treff").split()[0]) == count
+    page.locator("nav.chips a.chip.on").click()
+    assert "theme=" not in page.url
+
+
+def test_theme_page_puts_contacts_first(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/tema/selvskading")
+    first = page.locator("article.theme section").first
+    assert first.locator("h2").inner_text() == "Hvem kan hjelpe?" and first.locator("li").count() >= 1
+    shot(page, "07-theme")
