@@ -23,7 +23,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 
 from evaluations.suites import practitioner
 from indexer.build import build_index

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from indexer.analysis import analyzer, terms as analyse
+from indexer.analysis import terms as analyse
 
 from .index_store import Snapshot
 
