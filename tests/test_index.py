@@ -61,3 +61,26 @@ def test_rebuild_reports_changes_and_rollback_restores(mini_settings, mini_corpu
     docs = json.loads((mini_settings.current_index / "documents.json").read_text(encoding="utf-8"))
     assert "nar-en-elev-skader-seg-selv" in {d["id"] for d in docs}
     assert os.readlink(mini_settings.index_dir / "previous") == second
+
+
+def test_service_store_follows_new_generations_and_old_snapshots_keep_working(mini_settings, mini_corpus):
+    from indexer.embed import load_embedder
+    from search_api.index_store import IndexStore
+    from search_api.params import SearchRequest
+    from search_api.search import search
+
+    build_index(mini_settings)
+    store = IndexStore(mini_settings.index_dir)
+    old = store.get()
+    assert store.get() is old  # no reload while nothing changed
+    doc = mini_corpus / "docs" / "nar-en-elev-skader-seg-selv.md"
+    doc.write_text(doc.read_text(encoding="utf-8").replace("Tegn du kan se", "Tegn du kan se hos eleven"),
+                   encoding="utf-8")
+    build_index(mini_settings)
+    new = store.get()
+    assert new.generation != old.generation
+    emb = load_embedder(mini_settings.model)
+    req = SearchRequest(q="elev som kutter seg", k=2)
+    # a request that started on the old generation finishes on it
+    assert search(old, emb, mini_settings, req).generation == old.generation
+    assert search(new, emb, mini_settings, req).hits[0].doc_id == "nar-en-elev-skader-seg-selv"
