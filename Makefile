@@ -56,7 +56,7 @@ bench: $(STAMP) ## latency, throughput, indexing speed, memory and vector-search
 loadtest: $(STAMP) ## concurrent clients on loopback with a re-index midway; prints p50/p99, fails on any error
 	$(BIN)/python -m bench.loadtest $(LOAD_ARGS)
 
-test: $(STAMP) browser-deps ## run every test suite (what CI runs), page tests in headless Chromium included
+test: $(STAMP) browser-deps check-corpus ## check the corpus, then run every test suite (what CI runs), page tests in headless Chromium included
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## the tests without the slow and browser markers
