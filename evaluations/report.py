@@ -68,40 +68,37 @@ def write_files(out: Path, stamp: str, suite: Suite, results: list[SystemResult]
     return files
 
 
-def charts(base: Path, suite: Suite, results: list[SystemResult]) -> list[Path]:
+def _bar_chart(path: Path, labels: list[str], series: dict[str, list[float]], title: str, wide: bool) -> Path:
+    """Grouped bars: one group per label, one bar per system."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    paths = []
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / max(1, len(results))
-    x = np.arange(len(METRICS))
-    for i, r in enumerate(results):
-        ax.bar(x + i * width, [r.means[m] for m in METRICS], width, label=r.name)
-    ax.set_xticks(x + width * (len(results) - 1) / 2, METRICS)
+    fig, ax = plt.subplots(figsize=(10, 4.5) if wide else (8, 4))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(labels))
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar(x + i * width, values, width, label=name)
+    ax.set_xticks(x + width * (len(series) - 1) / 2, labels, rotation=35 if wide else 0,
+                  ha="right" if wide else "center", fontsize=8 if wide else 10)
     ax.set_ylim(0, 1)
-    ax.set_title(f"{suite.name}: systems × metrics")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths.append(base.with_name(base.name + ".png"))
-    fig.savefig(paths[-1], dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
+    return path
+
+
+def charts(base: Path, suite: Suite, results: list[SystemResult]) -> list[Path]:
+    paths = [_bar_chart(base.with_name(base.name + ".png"), METRICS,
+                        {r.name: [r.means[m] for m in METRICS] for r in results},
+                        f"{suite.name}: systems × metrics", wide=False)]
     themes = suite.groups("theme")
     if themes:
-        fig, ax = plt.subplots(figsize=(10, 4.5))
-        x = np.arange(len(themes))
-        for i, r in enumerate(results):
-            ax.bar(x + i * width, [group_means(r, q, "ndcg@10") for q in themes.values()], width, label=r.name)
-        ax.set_xticks(x + width * (len(results) - 1) / 2, list(themes), rotation=35, ha="right", fontsize=8)
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("nDCG@10")
-        ax.set_title(f"{suite.name}: nDCG@10 per theme")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        paths.append(base.with_name(base.name + "-themes.png"))
-        fig.savefig(paths[-1], dpi=100)
-        plt.close(fig)
+        paths.append(_bar_chart(base.with_name(base.name + "-themes.png"), list(themes),
+                                {r.name: [group_means(r, q, "ndcg@10") for q in themes.values()] for r in results},
+                                f"{suite.name}: nDCG@10 per theme", wide=True))
     return paths

@@ -112,7 +112,7 @@ def suggest(snap: Snapshot, text: str) -> str | None:
     for word in re.findall(r"\w+|\W+", text):
         low = word.lower()
         if len(low) >= 4 and low.isalpha() and low not in vocab:
-            pool = [w for w in vocab if w[:1] == low[:1] and abs(len(w) - len(low)) <= 2]
+            pool = [w for w in _by_initial(snap.generation, vocab).get(low[:1], ()) if abs(len(w) - len(low)) <= 2]
             close = difflib.get_close_matches(low, pool, n=1, cutoff=0.8)
             if close:
                 out.append(close[0])
@@ -120,3 +120,18 @@ def suggest(snap: Snapshot, text: str) -> str | None:
                 continue
         out.append(word)
     return "".join(out).strip() if changed else None
+
+
+_INITIALS: dict[str, dict[str, list[str]]] = {}
+
+
+def _by_initial(generation: str, vocab: dict) -> dict[str, list[str]]:
+    """The vocabulary grouped by first letter, once per index generation (not per request)."""
+    if generation not in _INITIALS:
+        if len(_INITIALS) > 4:
+            _INITIALS.clear()
+        grouped: dict[str, list[str]] = {}
+        for w in vocab:
+            grouped.setdefault(w[:1], []).append(w)
+        _INITIALS[generation] = grouped
+    return _INITIALS[generation]

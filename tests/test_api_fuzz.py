@@ -33,6 +33,7 @@ def test_no_request_produces_a_server_error(client, route, segment, params):
 
 
 def test_fuzz_ran_enough_requests():
-    # runs after the property test in file order; documents the ≥1000 requests the issue asks for
-    if calls["n"]:
-        assert calls["n"] >= 1000
+    """Runs after the property test (file order): it really sent the ≥ 1,000 requests the issue asks for."""
+    if calls["n"] == 0:
+        pytest.skip("the property test did not run in this session")
+    assert calls["n"] >= 1000
