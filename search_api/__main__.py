@@ -14,6 +14,11 @@ def main() -> int:
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        check_index(settings)
+    except SoveiError as exc:
+        print(f"Kan ikke starte: {exc}", file=sys.stderr)
+        return 2
     print(f"SoVei kunnskapsbank: http://{settings.host}:{settings.port}/  (Ctrl+C stopper)", flush=True)
     try:
         # access_log off: uvicorn would log full URLs, and query strings can describe a child.
@@ -23,6 +28,16 @@ def main() -> int:
         print(f"Kan ikke starte: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def check_index(settings) -> None:
+    """Fail before the server starts, with the fix, when there is no usable index."""
+    from indexer.analysis import ANALYZER
+    from indexer.embed import load_embedder
+    from indexer.manifest import Manifest
+
+    manifest = Manifest.read(settings.current_index)
+    manifest.check_compatible(load_embedder(settings.model, settings.threads).model_id, ANALYZER)
 
 
 if __name__ == "__main__":

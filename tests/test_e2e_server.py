@@ -46,3 +46,18 @@ def test_server_log_never_contains_the_query(live_server):
     assert "GET /api/search 200" in text  # requests are logged …
     for word in ("Kari", "Nordmann", "sl%C3%A5tt", "slått", "Kari+Nordmann"):
         assert word not in text  # … but never what was asked
+
+
+def test_server_refuses_to_start_without_an_index_and_says_what_to_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from indexer.settings import ROOT
+
+    env = {**os.environ, "SOVEI_INDEX_DIR": str(tmp_path / "none")}
+    r = subprocess.run([sys.executable, "-m", "search_api"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2
+    assert f"Kan ikke starte: No index at {tmp_path / 'none' / 'current'}" in r.stderr
+    assert "Build it with `make index`" in r.stderr
