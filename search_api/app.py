@@ -53,7 +53,7 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 def _handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, BadParameter):
-        return _error(request, 400, str(exc))
+        return _error(request, 400, str(exc) if _is_api(request) or not exc.nb else exc.nb)
     if isinstance(exc, (NotFound, NotFoundException)):
         msg = str(exc) if isinstance(exc, NotFound) else "Fant ikke siden eller ressursen."
         return _error(request, 404, msg)

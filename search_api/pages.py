@@ -65,7 +65,8 @@ def search_page(
     page_no = 1
     if side not in (None, ""):
         if not side.isdigit() or not 1 <= int(side) <= 50:
-            raise BadParameter("side", f"must be a page number from 1 to 50 (got {side[:20]!r})")
+            raise BadParameter("side", f"must be a page number from 1 to 50 (got {side[:20]!r})",
+                               f"Sidetallet må være fra 1 til 50 (fikk {side[:20]!r}).")
         page_no = int(side)
     params = {"q": q or "", **filters}
     ctx = {"q": (q or "").strip(), "filters": filters, "themes": snap.themes, "theme_labels": _theme_labels(snap),

@@ -28,9 +28,11 @@ def clean_query(raw: str | None, max_chars: int) -> str:
     text = unicodedata.normalize("NFC", raw or "")
     text = " ".join(_CONTROL.sub(" ", text).split())
     if not text:
-        raise BadParameter("q", "is empty: write a question or some keywords, e.g. q=mobbing i friminuttet")
+        raise BadParameter("q", "is empty: write a question or some keywords, e.g. q=mobbing i friminuttet",
+                           "Søket er tomt. Skriv et spørsmål eller noen stikkord.")
     if len(text) > max_chars:
-        raise BadParameter("q", f"is {len(text)} characters long; the limit is {max_chars}. Shorten the question.")
+        raise BadParameter("q", f"is {len(text)} characters long; the limit is {max_chars}. Shorten the question.",
+                           f"Spørsmålet er {len(text)} tegn langt; grensen er {max_chars}. Gjør det kortere.")
     return text
 
 
@@ -57,7 +59,8 @@ def _values(name: str, raw, allowed: list[str]) -> list[str]:
             if not v:
                 continue
             if v not in allowed:
-                raise BadParameter(name, f"has unknown value {v[:60]!r}; valid values: {', '.join(allowed)}")
+                raise BadParameter(name, f"has unknown value {v[:60]!r}; valid values: {', '.join(allowed)}",
+                                   f"Ukjent filterverdi {v[:60]!r} for «{name}». Gyldige verdier: {', '.join(allowed)}.")
             if v not in out:
                 out.append(v)
     return out
