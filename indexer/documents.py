@@ -77,12 +77,6 @@ class Chunk:
         return f"{self.doc_id}#{self.ordinal}"
 
 
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-
 @dataclass
 class LoadResult:
     documents: list[Document] = field(default_factory=list)

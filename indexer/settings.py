@@ -7,7 +7,7 @@ service that opens it agree on paths and model.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,13 +89,11 @@ class Settings:
     pdf_timeout_s: float = 30.0
     """SOVEI_PDF_TIMEOUT_S: per-PDF time limit for text extraction."""
 
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
-
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
         env = dict(os.environ if env is None else env)
         values: dict = {}
-        names = {f.name: f for f in fields(cls) if f.name != "extra"}
+        names = {f.name: f for f in fields(cls)}
         for name, f in names.items():
             key = "SOVEI_" + name.upper()
             raw = env.get(key)

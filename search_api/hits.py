@@ -20,10 +20,6 @@ class Citation(msgspec.Struct):
     document_url: str
     file_url: str | None = None
 
-    def line(self) -> str:
-        where = f"s. {self.page}" if self.page else (self.section or "")
-        return ", ".join(p for p in (self.publisher, str(self.year), where) if p)
-
 
 class Hit(msgspec.Struct, kw_only=True):
     chunk_id: int
