@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -33,15 +32,11 @@ from search_api.index_store import IndexStore
 from search_api.params import SearchRequest
 from search_api.search import search
 
+from .load import hammer, pct
 from .server import running_server
 from .vectors import scale_rows
 
 OUT = ROOT / "evaluations" / "results"
-
-
-def pct(values: list[float], q: float) -> float:
-    v = sorted(values)
-    return v[min(len(v) - 1, int(q * len(v)))]
 
 
 def line(rows: list[str], text: str) -> None:
@@ -57,37 +52,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def http_latency(base: str, queries: list[str], clients: int, seconds: float) -> tuple[list[float], int, float]:
-    lat: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def worker(seed: int) -> None:
-        import http.client
-
-        u = urllib.parse.urlsplit(base)
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-        i = seed
-        while time.perf_counter() < stop:
-            t0 = time.perf_counter()
-            conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": queries[i % len(queries)]}))
-            r = conn.getresponse()
-            r.read()
-            with lock:
-                lat.append((time.perf_counter() - t0) * 1000)
-                errors[0] += r.status != 200
-            i += 7
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(s,)) for s in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, errors[0], time.perf_counter() - started
 
 
 def main(argv=None) -> int:
@@ -137,11 +101,11 @@ def main(argv=None) -> int:
     line(rows, "| clients | requests | p50 ms | p99 ms | req/s | errors |\n|---:|---:|---:|---:|---:|---:|")
     secs = 5 if args.quick else 15
     with running_server(settings.index_dir, ":".join(map(str, settings.corpus_dirs)), tmp / "server.log") as url:
-        http_latency(url, queries[:10], 1, 1)  # warm-up
+        hammer(url, queries[:10], 1, 1)  # warm-up
         for clients in (1, 4):
-            lat, errors, elapsed = http_latency(url, queries, clients, secs)
-            line(rows, f"| {clients} | {len(lat)} | {statistics.median(lat):.1f} | {pct(lat, 0.99):.1f} | "
-                       f"{len(lat) / elapsed:.1f} | {errors} |")
+            load, _ = hammer(url, queries, clients, secs)
+            line(rows, f"| {clients} | {len(load.records)} | {load.p50():.1f} | {load.p99():.1f} | "
+                       f"{load.rps:.1f} | {load.failed} |")
         t = []
         for q in queries[:40]:
             t0 = time.perf_counter()

@@ -23,6 +23,9 @@ from .suites import Suite
 from .systems import INDEX_FIELDS, settings_for
 
 METRICS = ["ndcg@10", "mrr@10", "recall@10", "recall@50"]
+GRADED_METRICS = ["precision@1-l2", "hit_rate@3-l2"]
+"""For suites with graded judgments: only grade 2 («answers the question») counts. Is the top hit an
+answer, is one in the top 3: they bound what an extractive answer box over the top passages could cite."""
 DEPTH = 100
 EVAL_DIR = ROOT / "var" / "eval"
 
@@ -68,8 +71,10 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
         # rank-derived scores: ranx sorts by score, and fused scores can tie
         run[qid] = {h.doc_id: 1.0 / (i + 1) for i, h in enumerate(docs)} or {"__none__": 0.0}
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
-    means = evaluate(qrels, ranx_run, METRICS, make_comparable=True)
-    per_query = {m: {q: float(v) for q, v in ranx_run.scores[m].items()} for m in METRICS}
+    graded = max((g for q in suite.qrels.values() for g in q.values()), default=1) > 1
+    metrics = METRICS + (GRADED_METRICS if graded else [])
+    means = evaluate(qrels, ranx_run, metrics, make_comparable=True)
+    per_query = {m: {q: float(v) for q, v in ranx_run.scores[m].items()} for m in metrics}
     return SystemResult(name, {m: float(v) for m, v in means.items()}, per_query, run)
 
 

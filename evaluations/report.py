@@ -15,9 +15,10 @@ def _f(x: float) -> str:
 
 
 def main_table(results: list[SystemResult]) -> str:
-    lines = ["| system | " + " | ".join(METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
+    metrics = list(results[0].means)  # METRICS, plus the grade-2 metrics on graded suites
+    lines = ["| system | " + " | ".join(metrics) + " |", "|---|" + "---:|" * len(metrics)]
     for r in results:
-        lines.append(f"| {r.name} | " + " | ".join(_f(r.means[m]) for m in METRICS) + " |")
+        lines.append(f"| {r.name} | " + " | ".join(_f(r.means[m]) for m in metrics) + " |")
     return "\n".join(lines)
 
 

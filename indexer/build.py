@@ -36,6 +36,8 @@ class BuildSummary:
     cached: int = 0
     seconds: float = 0.0
     up_to_date: bool = False
+    cache_sizes: tuple[int, int] | None = None
+    """(vectors before, after) when the embedding cache was pruned to this corpus."""
 
     def line(self) -> str:
         if self.up_to_date:
@@ -86,7 +88,7 @@ def _previous_hashes(settings: Settings) -> dict[str, str]:
 
 
 def build_index(settings: Settings, strict: bool = True, show_progress: bool = False,
-                if_stale: bool = False) -> BuildSummary:
+                if_stale: bool = False, prune_cache: bool = False) -> BuildSummary:
     """Build a new generation from the corpus and make it current.
 
     strict: any invalid document aborts the build before anything is swapped (CorpusError
@@ -95,7 +97,7 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
     started = time.perf_counter()
     progress = _progress if show_progress else None
     fingerprint = corpus_fingerprint(settings)
-    if if_stale:
+    if if_stale and not prune_cache:
         m = current_manifest(settings)
         if m is not None and m.corpus_hash == fingerprint:
             return BuildSummary(settings.current_index.resolve(), m.counts.get("documents", 0),
@@ -109,11 +111,12 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
     if not loaded.documents:
         raise CorpusError([DocumentError(",".join(map(str, settings.corpus_dirs)), None, "no documents to index")])
     return build_from_documents(settings, loaded.documents, themes, fingerprint, loaded.problems, progress,
-                                started)
+                                started, prune_cache)
 
 
 def build_from_documents(settings: Settings, docs: list, themes: list, fingerprint: str,
-                         problems: list | None = None, progress=None, started: float | None = None) -> BuildSummary:
+                         problems: list | None = None, progress=None, started: float | None = None,
+                         prune_cache: bool = False) -> BuildSummary:
     """chunk → embed → write → publish, for documents from any source (the corpus, or a benchmark)."""
     started = time.perf_counter() if started is None else started
     problems = problems or []
@@ -129,7 +132,8 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     cache = EmbeddingCache(settings.cache_dir, embedder)
     vectors = cache.embed(passages, progress=(lambda total: progress(None, total=total, desc="Embedder",
                                                                       unit="chunk")) if progress else None)
-    cache.save()
+    before_prune = len(cache)
+    cache.save(keep={text_key(p) for p in passages} if prune_cache else None)
 
     before = _previous_hashes(settings)
     now = {d.id: d.sha256 for d in docs}
@@ -161,15 +165,8 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
         changed=sorted(k for k in set(now) & set(before) if now[k] != before[k]),
         skipped=problems, embedded=cache.misses, cached=cache.hits,
         seconds=time.perf_counter() - started,
+        cache_sizes=(before_prune, len(cache)) if prune_cache else None,
     )
-
-
-def passage_keys(settings: Settings) -> set[str]:
-    """Cache keys of every passage the corpus produces now (for pruning the cache)."""
-    themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
-    params = chunk_params(settings)
-    return {text_key(passage_text(d, c)) for d in loaded.documents for c in chunk_document(d, params)}
 
 
 def _versions() -> dict:

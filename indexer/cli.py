@@ -42,18 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         from .build import build_index
 
         summary = build_index(settings, strict=not args.skip_invalid, show_progress=not args.quiet,
-                              if_stale=args.if_stale)
+                              if_stale=args.if_stale, prune_cache=args.prune_cache)
         for problem in summary.skipped:
             print(f"skipped: {problem}", file=sys.stderr)
         print(summary.line())
-        if args.prune_cache:
-            from .build import passage_keys
-            from .embed import EmbeddingCache, load_embedder
-
-            cache = EmbeddingCache(settings.cache_dir, load_embedder(settings.model, settings.threads))
-            before = len(cache)
-            cache.save(keep=passage_keys(settings))
-            print(f"Embedding cache: {before} → {len(cache)} vectors ({cache.path}).")
+        if summary.cache_sizes:
+            print(f"Embedding cache: {summary.cache_sizes[0]} → {summary.cache_sizes[1]} vectors "
+                  f"({settings.cache_dir}).")
         return 0
     except CorpusError as exc:
         print(f"Index not built (the served index is unchanged). {exc}", file=sys.stderr)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-
 from indexer.analysis import terms as analyse
 
 from .index_store import Snapshot
+from .lexicon import words
 
 PREFIX_MIN = 4          # shorter stems expand to too much
 PREFIX_LIMIT = 8        # most frequent completions kept per term
@@ -41,23 +40,6 @@ class QueryPlan:
         return [t.text for t in self.terms if t.kind == "exact"]
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-@lru_cache(maxsize=64)
-def _thesaurus(key: str, themes: tuple) -> list[tuple[frozenset, str, tuple[str, ...]]]:
-    """(stems of a synonym phrase, theme id, the theme's own terms) for every synonym."""
-    out = []
-    for theme_id, label, synonyms in themes:
-        own = tuple(analyse(label))
-        for phrase in (*synonyms, label):
-            stems = frozenset(analyse(phrase))
-            if stems:
-                out.append((stems, theme_id, own))
-    return out
-
-
 def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
     base = analyse(text)
     p = QueryPlan(terms=[Term(t) for t in base])
@@ -65,10 +47,11 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
         return p
     searcher = snap.searcher
     have = set(base)
+    df = {t: searcher.doc_freq("text", t) for t in base}
     if base:
-        p.known = sum(searcher.doc_freq("text", t) > 0 for t in base) / len(base)
+        p.known = sum(n > 0 for n in df.values()) / len(base)
     for t in base:
-        if searcher.doc_freq("text", t) == 0 and len(t) >= 4:
+        if df[t] == 0 and len(t) >= 4:
             # not in the bank's vocabulary: probably a typo; let the index find near spellings
             p.terms.append(Term(t, FUZZY_WEIGHT, "fuzzy"))
             continue
@@ -77,11 +60,9 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
                 if completion not in have:
                     have.add(completion)
                     p.terms.append(Term(completion, PREFIX_WEIGHT, "prefix"))
-    key = snap.generation
-    themes = tuple((t["id"], t["label"], tuple(t.get("synonyms", ()))) for t in snap.themes)
     qset = set(base)
     scores: dict[str, int] = {}
-    for stems, theme_id, own in _thesaurus(key, themes):
+    for stems, theme_id, own in snap.lexicon.thesaurus:
         if stems <= qset:
             scores[theme_id] = max(scores.get(theme_id, 0), len(stems))
             for t in own:
@@ -94,25 +75,21 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
 
 def is_acute(snap: Snapshot, text: str) -> bool:
     """True when every word of one acute phrase (themes.yml `acute`) occurs in the question, stemmed."""
-    qset = set(analyse(text)) | set(_words(text))
-    for phrase in snap.acute.get("phrases", []):
-        stems = set(analyse(phrase)) or set(_words(phrase))
-        if stems and stems <= qset:
-            return True
-    return False
+    qset = set(analyse(text)) | set(words(text))
+    return any(stems <= qset for stems in snap.lexicon.acute)
 
 
 def suggest(snap: Snapshot, text: str) -> str | None:
     """«Mente du …»: the question with words the bank never uses replaced by the closest word it does use."""
     import difflib
 
-    vocab = snap.vocabulary
+    vocab = snap.lexicon.vocabulary
     changed = False
     out = []
     for word in re.findall(r"\w+|\W+", text):
         low = word.lower()
         if len(low) >= 4 and low.isalpha() and low not in vocab:
-            pool = [w for w in _by_initial(snap.generation, vocab).get(low[:1], ()) if abs(len(w) - len(low)) <= 2]
+            pool = [w for w in snap.lexicon.by_initial.get(low[:1], ()) if abs(len(w) - len(low)) <= 2]
             close = difflib.get_close_matches(low, pool, n=1, cutoff=0.8)
             if close:
                 out.append(close[0])
@@ -121,17 +98,3 @@ def suggest(snap: Snapshot, text: str) -> str | None:
         out.append(word)
     return "".join(out).strip() if changed else None
 
-
-_INITIALS: dict[str, dict[str, list[str]]] = {}
-
-
-def _by_initial(generation: str, vocab: dict) -> dict[str, list[str]]:
-    """The vocabulary grouped by first letter, once per index generation (not per request)."""
-    if generation not in _INITIALS:
-        if len(_INITIALS) > 4:
-            _INITIALS.clear()
-        grouped: dict[str, list[str]] = {}
-        for w in vocab:
-            grouped.setdefault(w[:1], []).append(w)
-        _INITIALS[generation] = grouped
-    return _INITIALS[generation]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ import tantivy
 from indexer import analysis
 from indexer.errors import IndexMissingError
 from indexer.manifest import ACUTE, CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+
+from .lexicon import Lexicon, build_lexicon
 
 FILTER_FIELDS = ("theme", "content_type", "audience", "language")
 
@@ -43,8 +44,8 @@ class Snapshot:
     """field → value → boolean mask over chunk rows (filters in the vector retriever)."""
     acute: dict = field(default_factory=dict)
     """{'document': id, 'phrases': [...]} from themes.yml: when to show the safeguarding box."""
-    vocabulary: dict[str, int] = field(default_factory=dict)
-    """surface word → count over all passages, for «mente du»."""
+    lexicon: Lexicon = field(default_factory=Lexicon)
+    """Thesaurus, acute phrases and vocabulary, analysed once for this generation."""
 
     @property
     def theme_ids(self) -> list[str]:
@@ -78,11 +79,9 @@ def open_snapshot(folder: Path) -> Snapshot:
         doc_rows.setdefault(c["doc_id"], []).append(row)
     acute_path = folder / ACUTE
     acute = json.loads(acute_path.read_text(encoding="utf-8")) if acute_path.exists() else {}
-    vocabulary: dict[str, int] = {}
-    for c in chunks:
-        for w in re.findall(r"[^\W\d_]{3,}", c["text"].lower()):
-            vocabulary[w] = vocabulary.get(w, 0) + 1
-    return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, vocabulary=vocabulary, folder=folder, manifest=manifest, index=index,
+    lexicon = build_lexicon(themes, acute.get("phrases", []), [c["text"] for c in chunks])
+    return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, lexicon=lexicon,
+                    folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
                     chunks=chunks, documents=documents, themes=themes, row_doc=row_doc, masks=masks)
 

@@ -9,7 +9,7 @@ from indexer.embed import Embedder
 from indexer.settings import Settings
 
 from . import fuse
-from .expand import is_acute, plan, suggest
+from .expand import QueryPlan, is_acute, plan, suggest
 from .hits import Citation, Hit
 from .index_store import Snapshot
 from .params import SearchRequest
@@ -27,16 +27,20 @@ class SearchResult:
     generation: str
     terms: list[str]
     theme_counts: dict[str, int] | None = None
-    """Documents per theme among the hits if the theme filter were lifted (for the page's chips)."""
+    """Documents each theme chip would give: the same search with that theme as the filter."""
     acute: bool = False
     """The question is about acute danger: show who to call now (themes.yml `acute`)."""
     did_you_mean: str | None = None
 
 
 def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
-         query_vector=None) -> tuple[list[Hit], list[str]]:
-    """Fused chunk ranking (best first), before grouping by document."""
-    qp = plan(snap, req.q, expand=bool(settings.expansion))
+         query_vector=None, query_plan: QueryPlan | None = None) -> tuple[list[Hit], list[str]]:
+    """Fused chunk ranking (best first), before grouping by document.
+
+    A caller ranking the same question several times (per-theme counts) passes the query vector and
+    plan, so neither the model nor the analysis runs again.
+    """
+    qp = query_plan or plan(snap, req.q, expand=bool(settings.expansion))
     terms = qp.exact
     depth = settings.candidates
     method = settings.fusion
@@ -78,7 +82,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
            count_themes: bool = False) -> SearchResult:
     started = time.perf_counter()
     qv = embedder.embed_query(req.q) if settings.fusion != "bm25" else None
-    fused, terms = rank(snap, embedder, settings, req, qv)
+    qp = plan(snap, req.q, expand=bool(settings.expansion))
+    fused, terms = rank(snap, embedder, settings, req, qv, qp)
     docs = best_per_document(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
@@ -86,11 +91,10 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
         enrich(snap, h, term_set, req.explain)
     counts = None
     if count_themes:
-        # what each theme chip would give: the same search with that theme as the filter (same query vector)
         counts = {}
         for theme in snap.theme_ids:
             req_t = SearchRequest(q=req.q, filters={**req.filters, "theme": [theme]}, k=req.k)
-            n = len(best_per_document(rank(snap, embedder, settings, req_t, qv)[0]))
+            n = len(best_per_document(rank(snap, embedder, settings, req_t, qv, qp)[0]))
             if n:
                 counts[theme] = n
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,

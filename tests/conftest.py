@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,35 +76,11 @@ def shared_or_skip(*parts: str) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(corpus_index, tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "SOVEI_INDEX_DIR": str(corpus_index.index_dir), "SOVEI_PORT": str(port),
-           "SOVEI_CORPUS_DIRS": ":".join(map(str, corpus_index.corpus_dirs))}
+    """The real server process on a free loopback port, with its log file."""
+    from bench.server import running_server
+
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "search_api"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None:
-                pytest.fail("server exited: " + log.read_text())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + log.read_text())
-    yield base, log
-    proc.terminate()
-    proc.wait(10)
-
-
+    with running_server(corpus_index.index_dir, ":".join(map(str, corpus_index.corpus_dirs)), log) as base:
+        yield base, log

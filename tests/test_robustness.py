@@ -24,7 +24,6 @@ def test_every_robustness_pdf_is_read_or_refused_with_a_reason():
     folder = shared_or_skip("corpus-public", "pdf-robustness")
     outcomes = {}
     for pdf in sorted(folder.glob("*.pdf")):
-        started = time.perf_counter()
         try:
             pages = extract_pages(pdf, timeout_s=30)
             outcomes[pdf.name] = f"{len(pages)} pages"
@@ -32,10 +31,15 @@ def test_every_robustness_pdf_is_read_or_refused_with_a_reason():
         except DocumentError as exc:
             assert pdf.name in str(exc) and any(r in str(exc) for r in REASONS), str(exc)
             outcomes[pdf.name] = str(exc).split(": ", 1)[1]
-        assert time.perf_counter() - started < 60  # bounded, never a hang
     assert len(outcomes) == 30
     assert outcomes["r3-user-password.pdf"] == "encrypted: a password is required to open it"
     assert outcomes["GeoBase_NHNC1_Data_Model_UML_EN.pdf"] == "19 pages"
+
+
+def test_a_pdf_that_outruns_its_time_limit_is_refused_not_waited_for():
+    pdf = shared_or_skip("corpus-public", "pdf-robustness", "GeoBase_NHNC1_Data_Model_UML_EN.pdf")
+    with pytest.raises(DocumentError, match="text extraction took longer than 0.01 s"):
+        extract_pages(pdf, timeout_s=0.01)
 
 
 def test_lenient_build_indexes_good_pdfs_and_reports_broken(mini_settings, mini_corpus):

@@ -1,0 +1,44 @@
+"""Word tables derived from an index generation once, when it is opened, so no request rebuilds them.
+
+- thesaurus: the stems of every synonym phrase in themes.yml, with its theme and the theme's own terms;
+- acute: the stems of every acute phrase (when to show the safeguarding box);
+- vocabulary: surface words of all passages with counts, grouped by first letter for «mente du».
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from indexer.analysis import terms as analyse
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    thesaurus: tuple[tuple[frozenset, str, tuple[str, ...]], ...] = ()
+    acute: tuple[frozenset, ...] = ()
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    by_initial: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def build_lexicon(themes: list[dict], acute_phrases: list[str], passages: list[str]) -> Lexicon:
+    thesaurus = []
+    for t in themes:
+        own = tuple(analyse(t["label"]))
+        for phrase in (*t.get("synonyms", ()), t["label"]):
+            stems = frozenset(analyse(phrase))
+            if stems:
+                thesaurus.append((stems, t["id"], own))
+    acute = tuple(s for s in (frozenset(analyse(p)) or frozenset(words(p)) for p in acute_phrases) if s)
+    vocabulary: dict[str, int] = {}
+    for text in passages:
+        for w in re.findall(r"[^\W\d_]{3,}", text.lower()):
+            vocabulary[w] = vocabulary.get(w, 0) + 1
+    grouped: dict[str, list[str]] = {}
+    for w in vocabulary:
+        grouped.setdefault(w[:1], []).append(w)
+    return Lexicon(tuple(thesaurus), acute, vocabulary, {k: tuple(v) for k, v in grouped.items()})
