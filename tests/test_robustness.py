@@ -32,6 +32,7 @@ def test_every_robustness_pdf_is_read_or_refused_with_a_reason():
             assert pdf.name in str(exc) and any(r in str(exc) for r in REASONS), str(exc)
             outcomes[pdf.name] = str(exc).split(": ", 1)[1]
     assert len(outcomes) == 30
+    assert sum(v.endswith("pages") for v in outcomes.values()) == 17  # 13 refused, each with its reason
     assert outcomes["r3-user-password.pdf"] == "encrypted: a password is required to open it"
     assert outcomes["GeoBase_NHNC1_Data_Model_UML_EN.pdf"] == "19 pages"
 
