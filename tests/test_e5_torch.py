@@ -31,7 +31,7 @@ def engines():
 
 def test_tokenizer_matches_the_c_engine(engines):
     torch_e, c_e = engines
-    tok = torch_e._encoder.tokenizer
+    tok = torch_e.tokenizer
     for text in TEXTS:
         for prefix, is_query in (("query: ", True), ("passage: ", False)):
             assert len(tok.content_ids(prefix + text)) + 2 == c_e._model.token_count(text, is_query), text
