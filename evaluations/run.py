@@ -18,7 +18,7 @@ from pathlib import Path
 from indexer.errors import SoveiError
 from indexer.settings import ROOT, Settings
 
-from . import report
+from . import answers, report
 from .harness import evaluate_suite
 from .suites import SUITES, Suite, SuiteMissing
 from .systems import BUILTIN, load_configs
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             results = evaluate_suite(suite, systems, base, progress)
             ran += 1
             text = report.render(suite, results)
+            if suite.graded and "hybrid" in systems:
+                text += "\n" + "\n".join(answers.answer_report(suite, base))
             if args.compare:
                 by = {r.name: r for r in results}
                 text += "\n\n" + report.compare(suite, by[args.compare[0]], by[args.compare[1]])

@@ -40,6 +40,11 @@ class Suite:
             h.update(f"{d.id}:{d.sha256}\n".encode())
         return h.hexdigest()
 
+    @property
+    def graded(self) -> bool:
+        """Judgments use grades above 1 (the practitioner suite: 1 = useful, 2 = answers it)."""
+        return any(g > 1 for q in self.qrels.values() for g in q.values())
+
     def groups(self, key: str) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for qid in self.qrels:

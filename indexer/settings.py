@@ -72,6 +72,13 @@ class Settings:
     adaptive: int = 1
     """SOVEI_ADAPTIVE: 1 = scale the BM25 weight by the share of query terms the bank knows; 0 = fixed."""
 
+    peak_start: float = 1.8
+    """SOVEI_PEAK_START: BM25 counts as sure of itself when its top score is this many times the mean of
+    its hits 2–10 (a name or rare phrase matched; practitioner questions sit near 1.3, NorQuAD near 2.5)."""
+
+    peak_boost: float = 8.0
+    """SOVEI_PEAK_BOOST: BM25's fusion weight grows by this much per unit of that ratio above the start; 0 = off."""
+
     theme_boost: float = 0.3
     """SOVEI_THEME_BOOST: fused-score bonus (fraction) for hits in the theme the thesaurus routes to."""
 

@@ -10,7 +10,7 @@ from .expand import Term
 from .hits import Hit
 from .index_store import Snapshot
 
-TITLE_BOOST = 2.0
+TITLE_BOOST = 0.5
 
 
 def allowed_rows(snap: Snapshot, filters: dict[str, list[str]]) -> np.ndarray | None:

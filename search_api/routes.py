@@ -10,6 +10,7 @@ from litestar.params import Parameter
 
 from indexer.documents import AUDIENCES, CONTENT_TYPES, LANGUAGES
 
+from .answer import Answer
 from .errors import NotFound
 from .hits import Hit
 from .params import parse_search
@@ -29,6 +30,9 @@ class SearchResponse(msgspec.Struct):
     """The question concerns acute danger; `safety_document` says who to call now."""
     safety_document: str | None
     did_you_mean: str | None
+    answer: Answer | None
+    """Up to 3 sentences quoted from the top hits, each with its hit number and citation; or
+    `answered: false` with a message and the closest themes. Absent (null) after the first page."""
     hits: list[Hit]
 
 
@@ -70,7 +74,7 @@ def api_search(
                           took_ms=round(result.took_ms, 2), filters=req.filters, terms=result.terms,
                           index_generation=result.generation, acute=result.acute,
                           safety_document=safety_url(request.app.state.store.get()) if result.acute else None,
-                          did_you_mean=result.did_you_mean, hits=result.hits)
+                          did_you_mean=result.did_you_mean, answer=result.answer, hits=result.hits)
 
 
 def safety_url(snap) -> str | None:

@@ -1,0 +1,119 @@
+"""How good is the answer box? On a graded suite: the share of answered questions whose quoted
+sentences all come from documents judged 2, the share whose first sentence does, and the share
+abstained; plus a sweep over the evidence thresholds, with a two-fold check of the chosen one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+from indexer.embed import load_embedder
+from search_api.answer import POLICY, AnswerPolicy, build_answer
+from search_api.expand import plan
+from search_api.params import SearchRequest
+from search_api.search import best_per_document, enrich, rank
+
+from .harness import query_vectors, suite_index
+
+TARGET_PRECISION = 0.85  # issue #5: ≥ 85 % of answered questions cite a document judged 2
+TARGET_ABSTAIN = 0.10
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    policy: AnswerPolicy
+    questions: int
+    answered: int
+    all_grade2: int
+    first_grade2: int
+
+    @property
+    def abstained_share(self) -> float:
+        return 1 - self.answered / self.questions if self.questions else 0.0
+
+    @property
+    def precision(self) -> float:
+        """Answered questions whose every quoted sentence comes from a document judged 2."""
+        return self.all_grade2 / self.answered if self.answered else 0.0
+
+    @property
+    def first_precision(self) -> float:
+        return self.first_grade2 / self.answered if self.answered else 0.0
+
+
+def _ranked(suite, snap, emb, settings, qvecs):
+    """Per question: the top documents as the page shows them, and the question's terms and routed themes."""
+    out = {}
+    for qid in suite.qrels:
+        q = suite.queries[qid]
+        qp = plan(snap, q, expand=bool(settings.expansion))
+        fused, terms = rank(snap, emb, settings, SearchRequest(q=q, k=10), qvecs[qid], qp)
+        docs = best_per_document(fused)[:3]
+        for h in docs:
+            enrich(snap, h, set(terms))
+        out[qid] = (docs, terms, qp.themes)
+    return out
+
+
+def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
+    qids = list(qids if qids is not None else suite.qrels)
+    answered = all2 = first2 = 0
+    for qid in qids:
+        docs, terms, themes = ranked[qid]
+        a = build_answer(snap, docs, terms, themes, policy)
+        if not a.answered:
+            continue
+        answered += 1
+        grades = [suite.qrels[qid].get(s.doc_id, 0) for s in a.sentences]
+        all2 += all(g == 2 for g in grades)
+        first2 += grades[0] == 2
+    return AnswerScore(policy, len(qids), answered, all2, first2)
+
+
+SWEEP = [replace(POLICY, max_rank=r, min_margin=m)
+         for r, m in itertools.product((1, 2, 3, 5, 10, 100), (0.0, 0.05, 0.1, 0.2))]
+
+
+def choose(scores: list[AnswerScore]) -> AnswerScore:
+    """Most questions answered among the policies that reach the precision target (else the most precise)."""
+    ok = [s for s in scores if s.precision >= TARGET_PRECISION and s.answered]
+    if ok:
+        return max(ok, key=lambda s: (s.answered, s.precision))
+    return max(scores, key=lambda s: (s.precision, s.answered))
+
+
+def answer_report(suite, settings) -> list[str]:
+    """The answer box as served (these settings), on a suite's graded judgments."""
+    snap = suite_index(suite, settings)
+    emb = load_embedder(settings.model, settings.threads)
+    ranked = _ranked(suite, snap, emb, settings, query_vectors(suite, settings))
+    served = score(suite, snap, ranked, POLICY)
+    sweep = [score(suite, snap, ranked, p) for p in SWEEP]
+    lines = [
+        f"\n## Answer box ({suite.name}, served thresholds: top passage within rank {POLICY.max_rank} in both "
+        f"retrievers, margin ≥ {POLICY.min_margin:.2f})\n",
+        "| questions | answered | abstained | all sentences from a grade-2 document | first sentence from grade 2 |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {served.questions} | {served.answered} | {served.abstained_share:.1%} | {served.precision:.1%} | "
+        f"{served.first_precision:.1%} |",
+        f"\nTargets (issue #5): ≥ {TARGET_PRECISION:.0%} of answered from grade 2, ≤ {TARGET_ABSTAIN:.0%} abstained.",
+        "\nSweep (max rank in both lists × minimum fused margin):\n",
+        "| max rank | margin | answered | abstained | precision (all) | precision (first) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in sweep:
+        lines.append(f"| {s.policy.max_rank} | {s.policy.min_margin:.2f} | {s.answered} | {s.abstained_share:.1%} | "
+                     f"{s.precision:.1%} | {s.first_precision:.1%} |")
+    # two folds: choose on one half of the questions, measure on the other
+    qids = sorted(suite.qrels)
+    folds = (qids[0::2], qids[1::2])
+    lines.append("\nTwo-fold check (thresholds chosen on one half, measured on the other):\n")
+    lines.append("| chosen on | max rank | margin | measured: answered | abstained | precision (all) |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for i, (fit, held) in enumerate((folds, folds[::-1])):
+        best = choose([score(suite, snap, ranked, p, fit) for p in SWEEP])
+        out = score(suite, snap, ranked, best.policy, held)
+        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {best.policy.min_margin:.2f} | {out.answered} of "
+                     f"{out.questions} | {out.abstained_share:.1%} | {out.precision:.1%} |")
+    return lines

@@ -1,0 +1,112 @@
+"""The answer box: 1–3 sentences quoted word for word from the top passages, each with its citation.
+
+Nothing is generated or paraphrased: a sentence is shown exactly as the passage has it, with a
+mark ([1], [2]) pointing to the hit it comes from. When the evidence is weak, the box says so
+instead («Fant ikke et sikkert svar») and offers the closest themes.
+
+Evidence is the agreement of the two retrievers on the top document: both BM25 and the vector
+search put its passage near the top of their own lists, and it leads the next document by a
+margin. The thresholds below were calibrated on the practitioner suite (`make eval` prints the
+answer table and the sweep; evaluations/README.md has the evidence).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import msgspec
+
+from indexer.chunk import sentences
+
+from .hits import Citation, Hit
+from .index_store import Snapshot
+from .snippets import _stems
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    max_rank: int = 2
+    """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
+    min_margin: float = 0.05
+    """... and its fused score leads the second document's by at least this share."""
+    max_sentences: int = 3
+
+
+POLICY = AnswerPolicy()
+
+
+class AnswerSentence(msgspec.Struct):
+    text: str
+    hit: int
+    """1-based position of the hit in the result list: the citation mark [hit]."""
+    doc_id: str
+    anchor: str
+    citation: Citation
+
+
+class Answer(msgspec.Struct):
+    answered: bool
+    sentences: list[AnswerSentence] = []
+    message: str = ""
+    themes: list[str] = []
+    """When abstaining: the themes the question is closest to (routing, else the top hits' themes)."""
+
+
+NO_ANSWER = "Fant ikke et sikkert svar – se treffene under."
+
+
+def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
+    """Do the retrievers agree strongly enough on the top document to quote it?"""
+    if not hits:
+        return False
+    top = hits[0]
+    if top.bm25_rank is None or top.vector_rank is None:
+        return False
+    if top.bm25_rank > policy.max_rank or top.vector_rank > policy.max_rank:
+        return False
+    if len(hits) > 1 and top.score > 0:
+        return (top.score - hits[1].score) / top.score >= policy.min_margin
+    return True
+
+
+def _score(sentence: str, terms: set[str]) -> int:
+    return len({s for m in _WORD.finditer(sentence) for s in _stems(m.group(0)) if s in terms})
+
+
+def _best_sentences(text: str, terms: set[str], n: int) -> list[str]:
+    """The passage's sentences with most question terms, in passage order; the lead sentence if none match."""
+    candidates = [s for s in sentences(text) if len(s.split()) >= 4 and not s.endswith(":")]
+    if not candidates:
+        return []
+    scored = [(_score(s, terms), -i, s) for i, s in enumerate(candidates)]
+    best = sorted(scored, reverse=True)[:n]
+    if best[0][0] == 0:
+        return candidates[:1]
+    keep = [b for b in best if b[0] > 0]
+    return [s for _, _, s in sorted(keep, key=lambda b: -b[1])]
+
+
+def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list[str],
+                 policy: AnswerPolicy = POLICY) -> Answer:
+    """Quote the top passage (and the second, when it has its own strong evidence), or abstain."""
+    if not evidence(hits, policy):
+        themes = list(routed[:3])
+        for h in hits[:3]:
+            for t in h.themes[:1]:
+                if t not in themes:
+                    themes.append(t)
+        return Answer(answered=False, message=NO_ANSWER, themes=themes[:3])
+    term_set = set(terms)
+    out: list[AnswerSentence] = []
+    sources = [0] + ([1] if len(hits) > 1 and evidence(hits[1:], policy) else [])
+    for pos in sources:
+        h = hits[pos]
+        want = policy.max_sentences - len(out) if pos == sources[-1] else 2
+        for s in _best_sentences(snap.chunks[h.chunk_id]["text"], term_set, max(want, 0)):
+            out.append(AnswerSentence(text=s, hit=pos + 1, doc_id=h.doc_id, anchor=h.anchor, citation=h.citation))
+    if not out:
+        return Answer(answered=False, message=NO_ANSWER, themes=list(routed[:3]))
+    return Answer(answered=True, sentences=out[:policy.max_sentences])

@@ -1,0 +1,56 @@
+"""The answer box: quoted word for word, cited, and abstaining when the retrievers disagree."""
+
+from dataclasses import replace
+
+from search_api.answer import NO_ANSWER, POLICY, build_answer, evidence
+from search_api.hits import Hit
+
+QUESTIONS = ["hva gjør jeg når en elev forteller at hun blir mobbet?", "eleven kutter seg", "snus ungdomsskole",
+             "korleis snakke med føresette om fråvær", "foreldremøte om skjermbruk"]
+
+
+def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
+    answered = 0
+    for q in QUESTIONS:
+        data = client.get("/api/search", params={"q": q, "k": 10}).json()
+        answer, hits = data["answer"], {h["doc_id"]: (i + 1, h) for i, h in enumerate(data["hits"])}
+        if not answer["answered"]:
+            assert answer["message"] == NO_ANSWER and answer["sentences"] == []
+            continue
+        answered += 1
+        assert 1 <= len(answer["sentences"]) <= 3
+        for s in answer["sentences"]:
+            position, hit = hits[s["doc_id"]]
+            assert s["hit"] == position <= 3 and s["citation"] == hit["citation"] and s["anchor"] == hit["anchor"]
+            # word for word from the cited passage: the document page shows that passage
+            doc = client.get(f"/api/documents/{s['doc_id']}").json()
+            passage = next(c["text"] for c in doc["passages"] if c["anchor"] == s["anchor"])
+            assert s["text"] in passage
+    assert answered >= 2  # the box is not always silent
+
+
+def test_answer_is_only_on_the_first_page(client):
+    data = client.get("/api/search", params={"q": QUESTIONS[0], "k": 5, "offset": 5}).json()
+    assert data["answer"] is None
+
+
+def _hit(rank_bm25, rank_vec, score=1.0, doc="d"):
+    return Hit(chunk_id=0, doc_id=doc, score=score, bm25_rank=rank_bm25, vector_rank=rank_vec, themes=["selvskading"])
+
+
+def test_evidence_needs_both_retrievers_near_the_top():
+    assert evidence([_hit(1, 2), _hit(3, 1, 0.5, "e")])
+    assert not evidence([_hit(1, POLICY.max_rank + 1)])  # dense does not agree
+    assert not evidence([_hit(None, 1)])  # BM25 never found it
+    assert not evidence([])
+    strict = replace(POLICY, min_margin=0.2)
+    assert evidence([_hit(1, 1, 1.0), _hit(2, 2, 0.7, "e")], strict)
+    assert not evidence([_hit(1, 1, 1.0), _hit(2, 2, 0.9, "e")], strict)  # (1.0 - 0.9) / 1.0 < 0.2
+
+
+def test_abstaining_offers_the_closest_themes(corpus_index):
+    from search_api.index_store import IndexStore
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    a = build_answer(snap, [_hit(9, 9)], ["kutt"], ["selvskading", "psykisk-helse"])
+    assert not a.answered and a.message == NO_ANSWER and a.themes[:2] == ["selvskading", "psykisk-helse"]
