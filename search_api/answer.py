@@ -12,6 +12,7 @@ answer table and the sweep; evaluations/README.md has the evidence).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from .index_store import Snapshot
 from .snippets import _stems
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LIST_ITEM = re.compile(r"\s+[-–•]\s+(?=\S)")  # list items run together in a passage's text
+PER_PASSAGE = 2
 
 
 @dataclass(frozen=True)
@@ -72,21 +75,38 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
     return True
 
 
-def _score(sentence: str, terms: set[str]) -> int:
-    return len({s for m in _WORD.finditer(sentence) for s in _stems(m.group(0)) if s in terms})
+def _score(sentence: str, weights: dict[str, float]) -> float:
+    return sum(weights[t] for t in {s for m in _WORD.finditer(sentence) for s in _stems(m.group(0))} if t in weights)
 
 
-def _best_sentences(text: str, terms: set[str], n: int) -> list[str]:
-    """The passage's sentences with most question terms, in passage order; the lead sentence if none match."""
-    candidates = [s for s in sentences(text) if len(s.split()) >= 4 and not s.endswith(":")]
-    if not candidates:
+def _candidates(text: str) -> list[str]:
+    """Whole sentences and list items of a passage, as written (each is a substring of the passage)."""
+    out = []
+    for sentence in sentences(text):
+        for part in _LIST_ITEM.split(sentence):
+            part = part.strip()
+            if len(part.split()) >= 4 and not part.endswith((":", "?")):  # a question answers nothing
+                out.append(part)
+    return out
+
+
+def _best_sentences(text: str, weights: dict[str, float], n: int) -> list[str]:
+    """The passage's sentences carrying most of the question's (rarer) terms, in passage order;
+    the lead sentence when none match (the vector search found the passage by meaning)."""
+    candidates = _candidates(text)
+    if not candidates or n < 1:
         return []
-    scored = [(_score(s, terms), -i, s) for i, s in enumerate(candidates)]
-    best = sorted(scored, reverse=True)[:n]
-    if best[0][0] == 0:
+    scored = sorted(((_score(s, weights), -i, s) for i, s in enumerate(candidates)), reverse=True)[:n]
+    if scored[0][0] == 0:
         return candidates[:1]
-    keep = [b for b in best if b[0] > 0]
+    keep = [b for b in scored if b[0] > 0]
     return [s for _, _, s in sorted(keep, key=lambda b: -b[1])]
+
+
+def _term_weights(snap: Snapshot, terms: list[str]) -> dict[str, float]:
+    """Inverse document frequency: «fråvær» tells more about an answer than «snakke»."""
+    n = max(len(snap.chunks), 1)
+    return {t: math.log(1 + n / (1 + snap.searcher.doc_freq("text", t))) for t in terms}
 
 
 def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list[str],
@@ -99,13 +119,13 @@ def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list
                 if t not in themes:
                     themes.append(t)
         return Answer(answered=False, message=NO_ANSWER, themes=themes[:3])
-    term_set = set(terms)
+    weights = _term_weights(snap, terms)
     out: list[AnswerSentence] = []
     sources = [0] + ([1] if len(hits) > 1 and evidence(hits[1:], policy) else [])
     for pos in sources:
         h = hits[pos]
-        want = policy.max_sentences - len(out) if pos == sources[-1] else 2
-        for s in _best_sentences(snap.chunks[h.chunk_id]["text"], term_set, max(want, 0)):
+        want = min(PER_PASSAGE, policy.max_sentences - len(out))
+        for s in _best_sentences(snap.chunks[h.chunk_id]["text"], weights, want):
             out.append(AnswerSentence(text=s, hit=pos + 1, doc_id=h.doc_id, anchor=h.anchor, citation=h.citation))
     if not out:
         return Answer(answered=False, message=NO_ANSWER, themes=list(routed[:3]))

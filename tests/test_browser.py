@@ -182,3 +182,25 @@ def test_theme_page_puts_contacts_first(page, live_server):
     first = page.locator("article.theme section").first
     assert first.locator("h2").inner_text() == "Hvem kan hjelpe?" and first.locator("li").count() >= 1
     shot(page, "07-theme")
+
+
+def test_answer_box_quotes_and_links_to_the_cited_passage(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/?" + urllib.parse.urlencode({"q": "tilrettelegging for elev med ADHD"}))
+    box = page.locator("section.answer")
+    assert box.is_visible() and "Kort svar fra kildene" in box.inner_text()
+    first_hit_title = page.locator("li.hit h3").first.inner_text()
+    assert first_hit_title in box.locator(".answer-sources").inner_text()  # [1] is the first hit
+    shot(page, "08-answer")
+    quoted = box.locator(".quote").inner_text().split("»")[0].lstrip("«")
+    box.locator("a.mark").first.click()
+    page.wait_for_selector("mark.cited")
+    assert quoted in " ".join(page.locator("mark.cited").all_inner_texts())
+
+
+def test_weak_evidence_says_so_and_offers_themes(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/?" + urllib.parse.urlencode({"q": "mobbing i friminuttet"}))
+    box = page.locator("section.answer.unsure")
+    assert "Fant ikke et sikkert svar" in box.inner_text()
+    assert box.locator("a[href^='/tema/']").count() >= 1
