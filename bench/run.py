@@ -11,7 +11,6 @@ import argparse
 import dataclasses
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -161,10 +160,15 @@ def main(argv=None) -> int:
         if d.is_dir() and d.name not in ("mobbeforebygging", "mappings"):
             shutil.rmtree(d)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stdout = proc.stdout.read()
+    # this child's own peak (RUSAGE_CHILDREN would also count the web server started above)
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
     cold = time.perf_counter() - t0
-    n_chunks = int(out.stdout.split("→ ")[1].split(" chunks")[0]) if "→ " in out.stdout else 0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    n_chunks = int(stdout.split("→ ")[1].split(" chunks")[0]) if "→ " in stdout else 0
+    peak = usage.ru_maxrss / 1024
     line(rows, f"| measure | value |\n|---|---:|\n| raw encoder, {len(texts)} passages of ~{words:.0f} words | "
                f"{raw:.1f} passages/s |")
     if raw_c:

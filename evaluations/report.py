@@ -32,12 +32,49 @@ def group_table(suite: Suite, results: list[SystemResult], key: str, metric: str
     return "\n".join(lines)
 
 
+QUERY_LANGUAGE = {"english": "en", "nynorsk": "nn"}  # other groups are bokmål
+
+
+def cross_language(suite: Suite, results: list[SystemResult]) -> str:
+    """Judged documents in another language than the question's: how many reach the top 10."""
+    lang = {d.id: d.language for d in suite.documents}
+    rows: dict[str, list] = {"same language (reference)": [], "English question → Norwegian document": [],
+                             "Norwegian question → English document": [], "nynorsk question → bokmål document": [],
+                             "bokmål question → nynorsk document": []}
+    for qid, judged in suite.qrels.items():
+        q_lang = QUERY_LANGUAGE.get(suite.query_meta.get(qid, {}).get("group", ""), "nb")
+        for doc, grade in judged.items():
+            d_lang = lang.get(doc)
+            if grade < 1 or d_lang is None:
+                continue
+            key = ("same language (reference)" if d_lang == q_lang else
+                   "English question → Norwegian document" if q_lang == "en" else
+                   "Norwegian question → English document" if d_lang == "en" else
+                   "nynorsk question → bokmål document" if q_lang == "nn" else "bokmål question → nynorsk document")
+            rows[key].append((qid, doc))
+    if not any(rows.values()):
+        return ""
+    lines = ["| judged pair (n) | " + " | ".join(r.name for r in results) + " |", "|---|" + "---:|" * len(results)]
+    for key, pairs in rows.items():
+        if not pairs:
+            continue
+        cells = []
+        for r in results:
+            found = sum(1 for qid, doc in pairs if doc in sorted(r.run.get(qid, {}), key=lambda d: -r.run[qid][d])[:10])
+            cells.append(f"{found / len(pairs):.0%}")
+        lines.append(f"| {key} ({len(pairs)}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def render(suite: Suite, results: list[SystemResult]) -> str:
     parts = [f"## {suite.name}: {len(suite.qrels)} queries, {len(suite.documents)} documents", "", main_table(results)]
     for key in ("group", "theme"):
         t = group_table(suite, results, key)
         if t:
             parts += ["", f"nDCG@10 per {key}:", "", t]
+    t = cross_language(suite, results)
+    if t:
+        parts += ["", "Across languages: share of judged documents (grade ≥ 1) in the top 10:", "", t]
     return "\n".join(parts)
 
 
