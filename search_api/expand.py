@@ -12,19 +12,21 @@ from indexer.analysis import terms as analyse
 
 from .index_store import Snapshot
 from .lexicon import words
+from .nynorsk import bokmal_words
 
 PREFIX_MIN = 4          # shorter stems expand to too much
 PREFIX_LIMIT = 8        # most frequent completions kept per term
 PREFIX_WEIGHT = 0.35    # a compound or inflection is weaker evidence than the word itself
 FUZZY_WEIGHT = 0.7
 THEME_TERM_WEIGHT = 0.5
+NYNORSK_WEIGHT = 0.8    # the bokmål form of a nynorsk word: the same word, other spelling
 
 
 @dataclass(frozen=True)
 class Term:
     text: str
     weight: float = 1.0
-    kind: str = "exact"   # exact | prefix | fuzzy | theme
+    kind: str = "exact"   # exact | prefix | fuzzy | nynorsk | theme
 
 
 @dataclass
@@ -60,7 +62,12 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
                 if completion not in have:
                     have.add(completion)
                     p.terms.append(Term(completion, PREFIX_WEIGHT, "prefix"))
-    qset = set(base)
+    bokmal = analyse(" ".join(bokmal_words(text)))
+    for t in bokmal:
+        if t not in have:
+            have.add(t)
+            p.terms.append(Term(t, NYNORSK_WEIGHT, "nynorsk"))
+    qset = set(base) | set(bokmal)
     scores: dict[str, int] = {}
     for stems, theme_id, own in snap.lexicon.thesaurus:
         if stems <= qset:
@@ -75,7 +82,7 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
 
 def is_acute(snap: Snapshot, text: str) -> bool:
     """True when every word of one acute phrase (themes.yml `acute`) occurs in the question, stemmed."""
-    qset = set(analyse(text)) | set(words(text))
+    qset = set(analyse(text)) | set(words(text)) | set(analyse(" ".join(bokmal_words(text))))
     return any(stems <= qset for stems in snap.lexicon.acute)
 
 

@@ -1,0 +1,39 @@
+"""Query planning: the nynorsk table, on the real corpus index."""
+
+import pytest
+
+from search_api import nynorsk
+from search_api.expand import plan
+
+
+@pytest.fixture(scope="module")
+def snap(corpus_index):
+    from search_api.index_store import IndexStore
+
+    return IndexStore(corpus_index.index_dir).get()
+
+
+def test_nynorsk_words_add_their_bokmal_stems(snap):
+    p = plan(snap, "korleis kan skulen samarbeide med føresette om fråvær?")
+    added = {t.text for t in p.terms if t.kind == "nynorsk"}
+    # «skulen» → skolen, «føresette» → foresatte, «fråvær» → fravær, stemmed as the index stems them
+    assert {"skol", "foresatt", "fravær"} <= added
+    assert all(t.weight < 1 for t in p.terms if t.kind == "nynorsk")
+
+
+def test_bokmal_questions_are_left_alone(snap):
+    p = plan(snap, "hvordan kan skolen samarbeide med foresatte om fravær?")
+    assert [t for t in p.terms if t.kind == "nynorsk"] == []
+    assert nynorsk.bokmal_words("hvordan kan skolen samarbeide med foresatte") == []
+
+
+def test_a_broken_table_line_is_named(tmp_path, monkeypatch):
+    bad = tmp_path / "nynorsk_bokmal.tsv"
+    bad.write_text("# comment\nikkje\tikke\nskulen skolen\n", encoding="utf-8")
+    monkeypatch.setattr(nynorsk, "TABLE", bad)
+    nynorsk.table.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"nynorsk_bokmal\.tsv:3: expected 'nynorsk<TAB>bokmål'"):
+            nynorsk.table()
+    finally:
+        nynorsk.table.cache_clear()
