@@ -15,7 +15,7 @@ from indexer.errors import ConfigError
 from indexer.settings import Settings
 
 BUILTIN = {"bm25": {"fusion": "bm25"}, "dense": {"fusion": "dense"}, "hybrid": {}}
-INDEX_FIELDS = ("model", "chunk_words", "chunk_max_words", "chunk_overlap")
+INDEX_FIELDS = ("model", "chunk_words", "chunk_max_words", "chunk_overlap", "language_centering")
 """Overrides of these need their own index; the others only change ranking."""
 
 

@@ -16,6 +16,7 @@ from . import __version__, analysis
 from .chunk import ChunkParams, chunk_document, passage_text
 from .embed import EmbeddingCache, load_embedder, text_key
 from .errors import CorpusError, DocumentError
+from .language import center_by_language, passage_language
 from .load import corpus_files, load_corpus
 from .manifest import DOCUMENTS, FORMAT_VERSION, Manifest
 from .settings import Settings
@@ -55,7 +56,8 @@ def corpus_fingerprint(settings: Settings) -> str:
     """Hash of every corpus file's bytes and the settings that shape the index (no parsing, fast)."""
     h = hashlib.sha256()
     h.update(json.dumps([settings.model, settings.chunk_words, settings.chunk_max_words,
-                         settings.chunk_overlap, analysis.ANALYZER, FORMAT_VERSION]).encode())
+                         settings.chunk_overlap, settings.language_centering, analysis.ANALYZER,
+                         FORMAT_VERSION]).encode())
     themes = find_themes_file(settings.corpus_dirs)
     files = [(themes.parent, themes)] if themes.exists() else []
     for corpus_dir, path in files + corpus_files(settings.corpus_dirs):
@@ -134,6 +136,9 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
                                                                       unit="chunk")) if progress else None)
     before_prune = len(cache)
     cache.save(keep={text_key(p) for p in passages} if prune_cache else None)
+    centering: dict = {}
+    if settings.language_centering:
+        vectors, centering = center_by_language(vectors, [passage_language(p) for p in passages])
 
     before = _previous_hashes(settings)
     now = {d.id: d.sha256 for d in docs}
@@ -150,6 +155,7 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
         corpus_hash=fingerprint, corpus_dirs=[str(d) for d in settings.corpus_dirs],
         counts=counts, versions=_versions(),
         skipped=[{"path": p.path, "reason": p.problem} for p in problems],
+        vector_centering=centering,
     )
     folder = new_build_folder(settings.index_dir)
     acute = load_acute(find_themes_file(settings.corpus_dirs))

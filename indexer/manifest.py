@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vectors centred by language; model runtime in the model id
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"
@@ -32,6 +32,7 @@ class Manifest:
     counts: dict
     versions: dict
     skipped: list = field(default_factory=list)
+    vector_centering: dict = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")

@@ -54,6 +54,10 @@ class Settings:
     chunk_overlap: int = 30
     """SOVEI_CHUNK_OVERLAP: words carried over from the previous chunk of the same section."""
 
+    language_centering: int = 1
+    """SOVEI_LANGUAGE_CENTERING: 1 = move each language's passage vectors to a common centre at indexing
+    (English questions find Norwegian passages and back); 0 = raw model vectors. Changes the index."""
+
     fusion: str = "rrf"
     """SOVEI_FUSION: `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
 

@@ -1,0 +1,40 @@
+"""Passage language and language centring of vectors."""
+
+import numpy as np
+import pytest
+
+from indexer.language import MIN_ROWS, center_by_language, passage_language
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("The review found that school-based programmes reduced symptoms of anxiety in the short term.", "en"),
+    ("Eleven fortalte at hun ikke ville hjem etter skolen, og det er viktig å lytte til henne.", "nb"),
+    ("Eleven fortalde at ho ikkje ville heim etter skulen, og det er viktig å lytte til henne.", "nn"),
+])
+def test_passage_language(text, lang):
+    assert passage_language(text) == lang
+
+
+def test_centring_moves_each_language_mean_to_the_common_mean():
+    rng = np.random.default_rng(1)
+    topic = rng.normal(size=(MIN_ROWS * 3, 8))
+    offset = {"nb": np.eye(8)[0] * 3, "en": np.eye(8)[1] * 3}
+    langs = ["nb"] * (MIN_ROWS * 2) + ["en"] * MIN_ROWS
+    raw = topic + np.stack([offset[lang] for lang in langs])
+    raw = (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype(np.float32)
+    out, summary = center_by_language(raw, langs)
+    assert summary["passages"] == {"en": MIN_ROWS, "nb": MIN_ROWS * 2} and summary["centred"] == ["en", "nb"]
+    assert np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
+    gap = lambda v: np.linalg.norm(v[np.array(langs) == "nb"].mean(0) - v[np.array(langs) == "en"].mean(0))  # noqa: E731
+    assert gap(out) < gap(raw) / 4  # the language offset is (mostly) gone
+
+
+def test_small_languages_and_single_language_corpora_are_left_alone():
+    rng = np.random.default_rng(2)
+    raw = rng.normal(size=(MIN_ROWS + 3, 4)).astype(np.float32)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    out, summary = center_by_language(raw, ["nb"] * MIN_ROWS + ["en"] * 3)
+    assert summary["centred"] == ["nb"]
+    assert np.allclose(out[-3:], raw[-3:], atol=1e-6)  # too few English rows to estimate their mean
+    same, _ = center_by_language(raw, ["nb"] * len(raw))
+    assert np.array_equal(same, raw)
