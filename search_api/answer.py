@@ -31,7 +31,7 @@ PER_PASSAGE = 2
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    max_rank: int = 2
+    max_rank: int = 3
     """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
     min_margin: float = 0.05
     """... and its fused score leads the second document's by at least this share."""

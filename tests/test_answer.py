@@ -6,6 +6,7 @@ from search_api.answer import NO_ANSWER, POLICY, build_answer, evidence
 from search_api.hits import Hit
 
 QUESTIONS = ["hva gjør jeg når en elev forteller at hun blir mobbet?", "eleven kutter seg", "snus ungdomsskole",
+             "tilrettelegging for elev med ADHD", "hva er aktivitetsplikten?", "hjelpetelefon for barn og unge",
              "korleis snakke med føresette om fråvær", "foreldremøte om skjermbruk"]
 
 
@@ -26,7 +27,7 @@ def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
             doc = client.get(f"/api/documents/{s['doc_id']}").json()
             passage = next(c["text"] for c in doc["passages"] if c["anchor"] == s["anchor"])
             assert s["text"] in passage
-    assert answered >= 2  # the box is not always silent
+    assert 2 <= answered < len(QUESTIONS)  # neither always silent nor always answering
 
 
 def test_answer_is_only_on_the_first_page(client):
