@@ -160,15 +160,11 @@ def main(argv=None) -> int:
         if d.is_dir() and d.name not in ("mobbeforebygging", "mappings"):
             shutil.rmtree(d)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stdout = proc.stdout.read()
-    # this child's own peak (RUSAGE_CHILDREN would also count the web server started above)
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
+    out = subprocess.run([sys.executable, "-m", "bench.peak", "indexer", "--quiet"], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
     cold = time.perf_counter() - t0
-    n_chunks = int(stdout.split("→ ")[1].split(" chunks")[0]) if "→ " in stdout else 0
-    peak = usage.ru_maxrss / 1024
+    n_chunks = int(out.stdout.split("→ ")[1].split(" chunks")[0]) if "→ " in out.stdout else 0
+    peak = float(out.stderr.rsplit("peak_rss_mib=", 1)[1].split()[0]) if "peak_rss_mib=" in out.stderr else float("nan")
     line(rows, f"| measure | value |\n|---|---:|\n| raw encoder, {len(texts)} passages of ~{words:.0f} words | "
                f"{raw:.1f} passages/s |")
     if raw_c:
