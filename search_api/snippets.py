@@ -30,30 +30,39 @@ def matched_terms(text: str, terms: set[str]) -> list[str]:
     return list(found)
 
 
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[frozenset, ...]]:
+    """Word spans and their stems, once per passage text (passages repeat across questions)."""
+    spans, stems = [], []
+    for m in _WORD.finditer(text):
+        spans.append(m.span())
+        stems.append(frozenset(_stems(m.group(0))))
+    return tuple(spans), tuple(stems)
+
+
 def highlight(text: str, terms: set[str], window: int = 45) -> tuple[str, list[Segment]]:
-    words = list(_WORD.finditer(text))
-    is_hit = [any(s in terms for s in _stems(m.group(0))) for m in words]
-    start_word = 0
-    if len(words) > window and any(is_hit):
-        best, best_score = 0, -1
-        for i in range(0, len(words) - window + 1):
-            score = sum(is_hit[i:i + window])
-            if score > best_score:
-                best, best_score = i, score
-        start_word = best
-    end_word = min(len(words), start_word + window)
-    if not words:
+    spans, stems = _words(text)
+    if not spans:
         return text, [Segment(text=text)]
-    lo = words[start_word].start() if start_word else 0
-    hi = words[end_word - 1].end() if end_word < len(words) else len(text)
+    is_hit = [not s.isdisjoint(terms) for s in stems]
+    start_word = 0
+    if len(spans) > window and any(is_hit):
+        score = best_score = sum(is_hit[:window])
+        for i in range(1, len(spans) - window + 1):  # the window slides one word: running sum
+            score += is_hit[i + window - 1] - is_hit[i - 1]
+            if score > best_score:
+                start_word, best_score = i, score
+    end_word = min(len(spans), start_word + window)
+    lo = spans[start_word][0] if start_word else 0
+    hi = spans[end_word - 1][1] if end_word < len(spans) else len(text)
     segments: list[Segment] = []
     pos = lo
-    for m, h in zip(words[start_word:end_word], is_hit[start_word:end_word]):
+    for (a, b), h in zip(spans[start_word:end_word], is_hit[start_word:end_word]):
         if h:
-            if m.start() > pos:
-                segments.append(Segment(text=text[pos:m.start()]))
-            segments.append(Segment(text=m.group(0), hit=True))
-            pos = m.end()
+            if a > pos:
+                segments.append(Segment(text=text[pos:a]))
+            segments.append(Segment(text=text[a:b], hit=True))
+            pos = b
     if hi > pos:
         segments.append(Segment(text=text[pos:hi]))
     if lo > 0:
