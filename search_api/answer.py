@@ -22,7 +22,7 @@ from indexer.chunk import sentences
 
 from .hits import Citation, Hit
 from .index_store import Snapshot
-from .snippets import _stems
+from .snippets import word_stems
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LIST_ITEM = re.compile(r"\s+[-–•]\s+(?=\S)")  # list items run together in a passage's text
@@ -76,7 +76,7 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
 
 
 def _score(sentence: str, weights: dict[str, float]) -> float:
-    return sum(weights[t] for t in {s for m in _WORD.finditer(sentence) for s in _stems(m.group(0))} if t in weights)
+    return sum(weights[t] for t in {s for m in _WORD.finditer(sentence) for s in word_stems(m.group(0))} if t in weights)
 
 
 def _candidates(text: str) -> list[str]:
