@@ -21,6 +21,8 @@ def main() -> int:
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # FAISS logs each CPU-specific build it fails to import before the one it loads: noise, not errors.
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
         check_index(settings)
     except SoveiError as exc:
