@@ -67,3 +67,16 @@ def test_bad_model_files_are_named(tmp_path):
         read_model_file(cut)
     with pytest.raises(ModelError, match=r"missing\.bin: cannot read the model file"):
         read_model_file(tmp_path / "missing.bin")
+
+
+def test_concurrent_questions_are_batched_without_mixing_answers(engines):
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch_e, _ = engines
+    questions = [t for t in TEXTS if t][:6] * 2
+    alone = [torch_e.embed_query(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        together = list(pool.map(torch_e.embed_query, questions))
+    for a, b in zip(alone, together):
+        assert float(a @ b) > 0.999  # each caller gets its own question's vector back
+    assert float(together[0] @ together[1]) < 0.95
