@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from evaluations.harness import DEPTH
+from evaluations.harness import DEPTH, doc_run
+from indexer.chunk import passage_text_of
 from search_api.params import SearchRequest
-from search_api.search import best_per_document, rank
+from search_api.search import rank
 
 from .load import pct
 
@@ -34,25 +35,14 @@ class PeerRow:
 
 
 def _passages(snap) -> tuple[list[str], np.ndarray, list[str]]:
-    """Our passages as the embedder saw them, their vectors, and each row's document id."""
-    texts = []
-    for c in snap.chunks:
-        head = " › ".join(c["heading_path"])
-        texts.append(f"{snap.documents[c['doc_id']]['title']}. {head + '. ' if head else ''}{c['text']}")
+    """Our passages as the embedder saw them, their (indexed) vectors, and each row's document id."""
+    texts = [passage_text_of(snap.documents[c["doc_id"]]["title"], c["heading_path"], c["text"]) for c in snap.chunks]
     vectors = snap.vectors.reconstruct_n(0, snap.vectors.ntotal)
     return texts, vectors, [c["doc_id"] for c in snap.chunks]
 
 
 def _ndcg(qrels: dict, run: dict) -> float:
     return float(evaluate(Qrels(qrels), Run(run), "ndcg@10", make_comparable=True))
-
-
-def _doc_run(doc_ids: list[str]) -> dict[str, float]:
-    seen: dict[str, float] = {}
-    for d in doc_ids:
-        if d not in seen and len(seen) < DEPTH:
-            seen[d] = 1.0 / (len(seen) + 1)  # rank-derived, as evaluations/harness.py does
-    return seen or {"__none__": 0.0}
 
 
 def side_by_side(suite, snap, emb, settings) -> list[PeerRow]:
@@ -79,14 +69,13 @@ def side_by_side(suite, snap, emb, settings) -> list[PeerRow]:
         text = suite.queries[q]
         t0 = time.perf_counter()
         fused, _ = rank(snap, emb, settings, SearchRequest(q=text, k=DEPTH), None)
-        docs = best_per_document(fused)[:DEPTH]
+        ours_run[q] = doc_run(h.doc_id for h in fused)
         ours_t.append((time.perf_counter() - t0) * 1000)
-        ours_run[q] = _doc_run([h.doc_id for h in docs])
 
         t0 = time.perf_counter()
         hits = peer.search(text, DEPTH * 10)  # passages; several per document
         peer_t.append((time.perf_counter() - t0) * 1000)
-        peer_run[q] = _doc_run([row_doc[int(i)] for i, _ in hits])
+        peer_run[q] = doc_run(row_doc[int(i)] for i, _ in hits)
 
     for name, run, t in (("ours (hybrid)", ours_run, ours_t), ("txtai 9 hybrid (defaults)", peer_run, peer_t)):
         rows.append(PeerRow(suite.name, name, _ndcg(suite.qrels, run), statistics.median(t), pct(t, 0.99)))

@@ -9,12 +9,11 @@ import itertools
 from dataclasses import dataclass, replace
 
 from indexer.embed import load_embedder
-from search_api.answer import POLICY, AnswerPolicy, build_answer
-from search_api.expand import plan
+from search_api.answer import POLICY, SOURCES, AnswerPolicy, build_answer
 from search_api.params import SearchRequest
-from search_api.search import best_per_document, enrich, rank
+from search_api.search import search
 
-from .harness import query_vectors, suite_index
+from .harness import suite_index
 
 TARGET_PRECISION = 0.85  # issue #5: ≥ 85 % of answered questions cite a document judged 2
 TARGET_ABSTAIN = 0.10
@@ -42,17 +41,12 @@ class AnswerScore:
         return self.first_grade2 / self.answered if self.answered else 0.0
 
 
-def _ranked(suite, snap, emb, settings, qvecs):
-    """Per question: the top documents as the page shows them, and the question's terms and routed themes."""
+def _served(suite, snap, emb, settings) -> dict:
+    """Per question: the served search's top hits and terms (the answer box's input), searched once."""
     out = {}
     for qid in suite.qrels:
-        q = suite.queries[qid]
-        qp = plan(snap, q, expand=bool(settings.expansion))
-        fused, terms = rank(snap, emb, settings, SearchRequest(q=q, k=10), qvecs[qid], qp)
-        docs = best_per_document(fused)[:3]
-        for h in docs:
-            enrich(snap, h, set(terms))
-        out[qid] = (docs, terms, qp.themes)
+        r = search(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=SOURCES))
+        out[qid] = (r.hits, r.terms)
     return out
 
 
@@ -60,8 +54,8 @@ def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
     qids = list(qids if qids is not None else suite.qrels)
     answered = all2 = first2 = 0
     for qid in qids:
-        docs, terms, themes = ranked[qid]
-        a = build_answer(snap, docs, terms, themes, policy)
+        docs, terms = ranked[qid]
+        a = build_answer(snap, docs, terms, [], policy)  # routed themes only matter when abstaining
         if not a.answered:
             continue
         answered += 1
@@ -87,7 +81,7 @@ def answer_report(suite, settings) -> list[str]:
     """The answer box as served (these settings), on a suite's graded judgments."""
     snap = suite_index(suite, settings)
     emb = load_embedder(settings.model, settings.threads)
-    ranked = _ranked(suite, snap, emb, settings, query_vectors(suite, settings))
+    ranked = _served(suite, snap, emb, settings)
     served = score(suite, snap, ranked, POLICY)
     sweep = [score(suite, snap, ranked, p) for p in SWEEP]
     lines = [

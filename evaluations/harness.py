@@ -17,7 +17,7 @@ from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
-from search_api.search import best_per_document, rank
+from search_api.search import rank
 
 from .suites import Suite
 from .systems import INDEX_FIELDS, settings_for
@@ -61,6 +61,18 @@ def query_vectors(suite: Suite, settings: Settings) -> dict[str, np.ndarray]:
     return {qid: emb.embed_query(suite.queries[qid]) for qid in suite.qrels}
 
 
+def doc_run(doc_ids) -> dict[str, float]:
+    """One ranx run row from passages' document ids, best first: a document counts at its first passage.
+    Scores are rank-derived because ranx sorts by score and fused scores can tie."""
+    row: dict[str, float] = {}
+    for d in doc_ids:
+        if d not in row:
+            if len(row) == DEPTH:
+                break
+            row[d] = 1.0 / (len(row) + 1)
+    return row or {"__none__": 0.0}
+
+
 def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvecs: dict[str, np.ndarray],
                progress=None) -> SystemResult:
     emb = load_embedder(settings.model, settings.threads)
@@ -68,9 +80,7 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
     qids = list(suite.qrels)
     for qid in (progress(qids, desc=f"{suite.name}/{name}", unit="q") if progress else qids):
         fused, _ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
-        docs = best_per_document(fused)[:DEPTH]
-        # rank-derived scores: ranx sorts by score, and fused scores can tie
-        run[qid] = {h.doc_id: 1.0 / (i + 1) for i, h in enumerate(docs)} or {"__none__": 0.0}
+        run[qid] = doc_run(h.doc_id for h in fused)
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
     graded = max((g for q in suite.qrels.values() for g in q.values()), default=1) > 1
     metrics = METRICS + (GRADED_METRICS if graded else [])

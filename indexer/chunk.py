@@ -142,5 +142,10 @@ def chunk_document(doc: Document, params: ChunkParams) -> list[Chunk]:
 
 def passage_text(doc: Document, chunk: Chunk) -> str:
     """What the embedding model sees: title and section give a short passage its context."""
-    head = " › ".join(chunk.heading_path)
-    return f"{doc.title}. {head + '. ' if head else ''}{chunk.text}"
+    return passage_text_of(doc.title, chunk.heading_path, chunk.text)
+
+
+def passage_text_of(title: str, heading_path, text: str) -> str:
+    """passage_text from stored fields (an index's document and chunk tables)."""
+    head = " › ".join(heading_path)
+    return f"{title}. {head + '. ' if head else ''}{text}"

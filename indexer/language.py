@@ -12,6 +12,8 @@ reaching judged English documents 6 % -> 29 % (evaluations/README.md).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -22,12 +24,30 @@ ENGLISH = frozenset("the and of to is in that for it with as was are be on this 
                     "from at have has were been can what how who when".split())
 NORWEGIAN = frozenset("og er det som på til med av å en et ikke ikkje jeg eg hva kva hvordan korleis har kan "
                       "skal må om for seg deg den de dei når".split())
-NYNORSK = frozenset("ikkje eg kva korleis kvifor kven kvar berre mykje noko nokon nokre ein eit dei ho sjølv "
-                    "vere vore gjer seier fekk heime skulen skule elevane føresette lærar kjem veit treng "
-                    "frå utan medan sidan dersom fleire heile".split())
-BOKMAL = frozenset("ikke jeg hva hvordan hvorfor hvem hvor bare mye noe noen hun selv være vært gjør sier "
-                   "fikk hjemme skolen skole elevene foresatte lærer kommer vet trenger fra uten mens siden "
-                   "flere hele".split())
+NYNORSK_TABLE = Path(__file__).with_name("nynorsk_bokmal.tsv")
+
+
+@lru_cache(maxsize=1)
+def nynorsk_table() -> dict[str, str]:
+    """Nynorsk word form -> bokmål form, lower case (identical pairs dropped)."""
+    out = {}
+    for n, line in enumerate(NYNORSK_TABLE.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise ValueError(f"{NYNORSK_TABLE}:{n}: expected 'nynorsk<TAB>bokmål', got {line!r}")
+        nn, nb = parts[0].strip().lower(), parts[1].strip().lower()
+        if nn != nb:
+            out[nn] = nb
+    return out
+
+
+def bokmal_words(text: str) -> list[str]:
+    """Bokmål forms of a text's nynorsk words (empty for bokmål): query planning adds them as BM25 terms,
+    because the Norwegian stemmer is written for bokmål («skulen» never meets «skolen»)."""
+    table = nynorsk_table()
+    return [table[w] for w in _WORD.findall(text.lower()) if w in table]
 
 
 def passage_language(text: str) -> str:
@@ -37,9 +57,15 @@ def passage_language(text: str) -> str:
     no = sum(w in NORWEGIAN for w in words)
     if en > no:
         return "en"
-    nn = sum(w in NYNORSK for w in words)
-    nb = sum(w in BOKMAL for w in words)
+    table = nynorsk_table()
+    nn = sum(w in table for w in words)
+    nb = sum(w in _bokmal_forms() for w in words)
     return "nn" if nn > nb else "nb"
+
+
+@lru_cache(maxsize=1)
+def _bokmal_forms() -> frozenset[str]:
+    return frozenset(nynorsk_table().values())
 
 
 def center_by_language(vectors: np.ndarray, languages: list[str]) -> tuple[np.ndarray, dict]:

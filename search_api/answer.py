@@ -22,11 +22,11 @@ from indexer.chunk import sentences
 
 from .hits import Citation, Hit
 from .index_store import Snapshot
-from .snippets import word_stems
+from .snippets import matched_terms
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _LIST_ITEM = re.compile(r"\s+[-–•]\s+(?=\S)")  # list items run together in a passage's text
 PER_PASSAGE = 2
+SOURCES = 3  # the top hits an answer is built from (quoted from the first two, themes from all three)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
 
 
 def _score(sentence: str, weights: dict[str, float]) -> float:
-    return sum(weights[t] for t in {s for m in _WORD.finditer(sentence) for s in word_stems(m.group(0))} if t in weights)
+    return sum(weights[t] for t in matched_terms(sentence, weights.keys()))
 
 
 def _candidates(text: str) -> list[str]:
@@ -114,7 +114,7 @@ def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list
     """Quote the top passage (and the second, when it has its own strong evidence), or abstain."""
     if not evidence(hits, policy):
         themes = list(routed[:3])
-        for h in hits[:3]:
+        for h in hits[:SOURCES]:
             for t in h.themes[:1]:
                 if t not in themes:
                     themes.append(t)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from indexer.analysis import terms as analyse
+from indexer.language import bokmal_words
 
 from .index_store import Snapshot
 from .lexicon import words
-from .nynorsk import bokmal_words
 
 PREFIX_MIN = 4          # shorter stems expand to too much
 PREFIX_LIMIT = 8        # most frequent completions kept per term

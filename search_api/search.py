@@ -9,7 +9,7 @@ from indexer.embed import Embedder
 from indexer.settings import Settings
 
 from . import fuse
-from .answer import Answer, build_answer
+from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
 from .hits import Citation, Hit
 from .index_store import Snapshot
@@ -107,8 +107,9 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
         enrich(snap, h, term_set, req.explain)
     answer = None
     if req.offset == 0:
-        top = [h if i < len(page) else enrich(snap, h, term_set) for i, h in enumerate(docs[:3])]
-        answer = build_answer(snap, top, terms, qp.themes)
+        for h in docs[len(page):ANSWER_SOURCES]:  # with k < 3 the answer can quote a hit past the page
+            enrich(snap, h, term_set)
+        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes)
     counts = None
     if count_themes:
         counts = {}

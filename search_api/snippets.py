@@ -17,14 +17,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @lru_cache(maxsize=50_000)
-def word_stems(word: str) -> tuple[str, ...]:
+def _stems(word: str) -> tuple[str, ...]:
     return tuple(analyzer().analyze(word))
 
 
 def matched_terms(text: str, terms: set[str]) -> list[str]:
     found: dict[str, None] = {}
     for m in _WORD.finditer(text):
-        for s in word_stems(m.group(0)):
+        for s in _stems(m.group(0)):
             if s in terms:
                 found.setdefault(s, None)
     return list(found)
@@ -36,7 +36,7 @@ def _words(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[frozenset, ...
     spans, stems = [], []
     for m in _WORD.finditer(text):
         spans.append(m.span())
-        stems.append(frozenset(word_stems(m.group(0))))
+        stems.append(frozenset(_stems(m.group(0))))
     return tuple(spans), tuple(stems)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from search_api import nynorsk
+from indexer import language
 from search_api.expand import plan
 
 
@@ -24,16 +24,16 @@ def test_nynorsk_words_add_their_bokmal_stems(snap):
 def test_bokmal_questions_are_left_alone(snap):
     p = plan(snap, "hvordan kan skolen samarbeide med foresatte om fravær?")
     assert [t for t in p.terms if t.kind == "nynorsk"] == []
-    assert nynorsk.bokmal_words("hvordan kan skolen samarbeide med foresatte") == []
+    assert language.bokmal_words("hvordan kan skolen samarbeide med foresatte") == []
 
 
 def test_a_broken_table_line_is_named(tmp_path, monkeypatch):
     bad = tmp_path / "nynorsk_bokmal.tsv"
     bad.write_text("# comment\nikkje\tikke\nskulen skolen\n", encoding="utf-8")
-    monkeypatch.setattr(nynorsk, "TABLE", bad)
-    nynorsk.table.cache_clear()
+    monkeypatch.setattr(language, "NYNORSK_TABLE", bad)
+    language.nynorsk_table.cache_clear()
     try:
         with pytest.raises(ValueError, match=r"nynorsk_bokmal\.tsv:3: expected 'nynorsk<TAB>bokmål'"):
-            nynorsk.table()
+            language.nynorsk_table()
     finally:
-        nynorsk.table.cache_clear()
+        language.nynorsk_table.cache_clear()
