@@ -10,15 +10,13 @@ from .hits import Hit
 
 
 def _merge(lists: list[list[Hit]]) -> dict[int, Hit]:
+    """One Hit per chunk carrying both lists' score parts. The retrievers make fresh Hits for every
+    query, so the first one seen is completed in place rather than copied."""
     merged: dict[int, Hit] = {}
     for hits in lists:
         for h in hits:
-            m = merged.get(h.chunk_id)
-            if m is None:
-                merged[h.chunk_id] = Hit(chunk_id=h.chunk_id, doc_id=h.doc_id, bm25_score=h.bm25_score,
-                                         bm25_rank=h.bm25_rank, vector_score=h.vector_score,
-                                         vector_rank=h.vector_rank)
-            else:
+            m = merged.setdefault(h.chunk_id, h)
+            if m is not h:
                 if h.bm25_rank is not None:
                     m.bm25_score, m.bm25_rank = h.bm25_score, h.bm25_rank
                 if h.vector_rank is not None:
