@@ -19,7 +19,7 @@ from indexer.errors import SoveiError
 from indexer.settings import ROOT, Settings
 
 from . import answers, report
-from .harness import evaluate_suite
+from .harness import GRADED_METRICS, evaluate_suite
 from .suites import SUITES, Suite, SuiteMissing
 from .systems import BUILTIN, load_configs
 
@@ -32,12 +32,16 @@ def gate(suite: Suite, results, tolerance: float) -> list[str]:
         return []
     expected = json.loads(suite.expected_path.read_text(encoding="utf-8"))
     tol = expected.get("tolerance", tolerance)
+    # A question scores 0 or 1 on the grade-2 counts, so one question near a tie moves their mean by
+    # 1/n (0.0064 on 156 questions): allow one question's worth there, never less than the tolerance.
+    one_question = 1 / max(len(suite.qrels), 1)
     failures = []
     for r in results:
         for metric, pinned in expected.get("systems", {}).get(r.name, {}).items():
             got = r.means.get(metric)
-            if got is not None and got < pinned - tol:
-                failures.append(f"{suite.name}/{r.name} {metric}: {got:.4f} < pinned {pinned:.4f} − {tol}")
+            allowed = max(tol, one_question) if metric in GRADED_METRICS else tol
+            if got is not None and got < pinned - allowed - 1e-9:
+                failures.append(f"{suite.name}/{r.name} {metric}: {got:.4f} < pinned {pinned:.4f} − {allowed:.4g}")
     return failures
 
 

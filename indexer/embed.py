@@ -81,12 +81,12 @@ class _Question:
 class QuestionBatcher:
     """Questions are encoded on one thread, one intra-op thread, in batches of those waiting.
 
-    Measured on this 2-core machine (PyTorch 2.13, OpenMP): one question takes 9 ms on the main
-    thread with 2 intra-op threads, but 18 ms from any other thread with 2 (every small op's
-    parallel region costs more there), and 12 ms from another thread with 1. The web server can
-    only call from worker threads, so questions run single-threaded, which leaves the second core
-    to HTTP, BM25 and FAISS. Four waiting questions take about 25 ms in one batch instead of
-    4 × 12 ms queued, so throughput with concurrent clients rises instead of queueing.
+    `make bench` prints why (PyTorch 2.13, OpenMP, 2 cores): one question takes about 9 ms on the main
+    thread with 2 intra-op threads, 16 ms from any other thread with 2 (every small op's parallel
+    region costs more there), and 13 ms from another thread with 1. The web server can only call from
+    worker threads, so questions run single-threaded, which leaves the second core to HTTP, BM25 and
+    FAISS. Waiting questions share one pass (four took about 25 ms together in a one-off measurement,
+    against 4 × 12 ms queued).
     """
 
     MAX_BATCH = 16

@@ -7,9 +7,10 @@ import os
 import sys
 
 # Before torch and FAISS load their OpenMP runtimes: the service calls them from worker threads,
-# where a parallel region costs more than it saves for one question (make bench, 2 cores:
-# HTTP p50 25 -> 18 ms for one client, 4 clients 55 -> 68 req/s). Questions are batched on one
-# encoder thread instead (indexer/embed.py QuestionBatcher); the indexer keeps SOVEI_THREADS.
+# where a parallel region costs more than it saves for one question (`make bench` prints the
+# encoder's cost per thread placement; a one-off comparison of this setting gave HTTP p50 25 -> 18 ms
+# for one client). Questions are batched on one encoder thread instead (indexer/embed.py
+# QuestionBatcher); the indexer keeps SOVEI_THREADS.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 

@@ -24,6 +24,16 @@ def test_gate_fails_on_a_drop_beyond_tolerance_and_passes_within(tmp_path):
     assert run.gate(suite, [bad], 0.01) == ["toy/hybrid ndcg@10: 0.7800 < pinned 0.8000 − 0.01"]
 
 
+def test_gate_allows_one_question_on_per_question_counts(tmp_path):
+    path = tmp_path / "expected.json"
+    path.write_text(json.dumps({"tolerance": 0.005, "systems": {"hybrid": {"hit_rate@3-l2": 0.80}}}), encoding="utf-8")
+    suite = Suite("toy", {}, {f"q{i}": {"d": 2} for i in range(100)}, [], [], {}, path)
+    one_flip = SystemResult("hybrid", {"hit_rate@3-l2": 0.80 - 1 / 100}, {})
+    two_flips = SystemResult("hybrid", {"hit_rate@3-l2": 0.80 - 2 / 100}, {})
+    assert run.gate(suite, [one_flip], 0.005) == []
+    assert run.gate(suite, [two_flips], 0.005) == ["toy/hybrid hit_rate@3-l2: 0.7800 < pinned 0.8000 − 0.01"]
+
+
 def test_config_file_systems_are_validated(tmp_path):
     cfg = tmp_path / "c.json"
     cfg.write_text('{"rrf-equal": {"fusion": "rrf", "bm25_weight": 1.0}}', encoding="utf-8")
