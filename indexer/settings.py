@@ -43,8 +43,9 @@ class Settings:
     all-MiniLM-L6-v2 package, fast, English-centric), or a sentence-transformers name or path."""
 
     threads: int = 2
-    """SOVEI_THREADS: CPU threads for encoding passages (indexing). The service encodes questions on one
-    thread and batches concurrent ones (indexer/embed.py QuestionBatcher)."""
+    """SOVEI_THREADS: CPU cores to use. The indexer encodes passages with this many threads; the service
+    runs this many question encoder threads of one core each, which batch the questions waiting
+    (indexer/embed.py QuestionBatcher)."""
 
     chunk_words: int = 160
     """SOVEI_CHUNK_WORDS: target words per chunk."""

