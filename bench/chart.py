@@ -20,7 +20,7 @@ def chart(fig: dict, path: Path, title: str) -> Path:
     ax.barh(names, [fig[k] for k in names], color="#2b6cb0")
     if "query embedding" in fig:
         target = 1.5 * fig["query embedding"] + 5
-        ax.axvline(target, color="#c53030", ls="--", label=f"HTTP p50 target 1.5×floor+5 = {target:.0f} ms")
+        ax.axvline(target, color="#c53030", ls="--", label=f"HTTP p50 target, 1 client: 1.5×floor+5 = {target:.0f} ms")
         ax.legend(loc="lower right", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("p50 / median ms")

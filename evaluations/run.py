@@ -18,7 +18,7 @@ from pathlib import Path
 from indexer.errors import SoveiError
 from indexer.settings import ROOT, Settings
 
-from . import answers, report
+from . import answers, report, translated
 from .harness import GRADED_METRICS, evaluate_suite
 from .suites import SUITES, Suite, SuiteMissing
 from .systems import BUILTIN, load_configs
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             results = evaluate_suite(suite, systems, base, progress)
             ran += 1
             text = report.render(suite, results)
+            extra = translated.translation_report(suite, systems, base, results)
+            if extra:
+                text += "\n\n" + "\n".join(extra)
             if suite.graded and "hybrid" in systems:
                 text += "\n" + "\n".join(answers.answer_report(suite, base))
             if args.compare:

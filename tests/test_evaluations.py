@@ -58,3 +58,21 @@ def test_pinned_scores_hold(suite_name, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "| hybrid |" in out.out and list((tmp_path / "results").glob("*.png"))
+    if suite_name == "practitioner":
+        assert "| hybrid (24) |" in out.out  # the nynorsk questions scored again in bokmål
+
+
+def test_translations_must_be_nynorsk_questions_of_the_suite(tmp_path, monkeypatch):
+    from evaluations import translated
+
+    suite = Suite("practitioner", {"q1": "korleis …", "q2": "hvordan …"}, {"q1": {"d": 2}, "q2": {"d": 2}}, [], [],
+                  {"q1": {"group": "nynorsk"}, "q2": {"group": "bokmal"}})
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"_id": "q1", "text": "hvordan …"}\n', encoding="utf-8")
+    monkeypatch.setattr(translated, "TRANSLATIONS", good)
+    assert translated.translations(suite) == {"q1": "hvordan …"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"_id": "q2", "text": "hvordan …"}\n', encoding="utf-8")
+    monkeypatch.setattr(translated, "TRANSLATIONS", bad)
+    with pytest.raises(SuiteMissing, match=r"bad\.jsonl: not nynorsk questions of the suite: q2"):
+        translated.translations(suite)
