@@ -298,6 +298,7 @@ class E5TorchEncoder:
             x = torch.from_numpy(table)[torch.from_numpy(inverse.reshape(B, T))] + self.pos[:T] + self.type0
             x = F.layer_norm(x, (H,), *self.emb_ln, cfg.eps).to(self.dtype)
             keep = torch.from_numpy(mask)
-            x = self.layers(x, src_key_padding_mask=None if B == 1 else ~keep).float()
+            # Without padding no mask: the fast path then skips the nested-tensor conversion.
+            x = self.layers(x, src_key_padding_mask=None if mask.all() else ~keep).float()
             w = keep[..., None].float()
             return ((x * w).sum(1) / w.sum(1)).numpy()

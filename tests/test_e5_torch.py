@@ -80,3 +80,14 @@ def test_concurrent_questions_are_batched_without_mixing_answers(engines):
     for a, b in zip(alone, together):
         assert float(a @ b) > 0.999  # each caller gets its own question's vector back
     assert float(together[0] @ together[1]) < 0.95
+
+
+def test_a_text_alone_and_in_a_batch_get_the_same_vector(engines):
+    """Padding must be masked whatever the batch size: a 103-token passage alone is padded to 128 tokens."""
+    torch_e, _ = engines
+    long = " ".join(["Eleven fortalte at hun ikke ville hjem etter skolen."] * 9)
+    alone = torch_e.encoder.embed([long], "passage: ")[0]
+    together = torch_e.encoder.embed([long, "kort"], "passage: ")[0]
+    assert float(alone @ together) > 0.9999
+    question = "Hva gjør jeg hvis en elev forteller om vold hjemme? " * 6  # a question over 64 tokens
+    assert float(torch_e.embed_query(question) @ torch_e.encoder.embed([question, "x"], "query: ")[0]) > 0.9999
