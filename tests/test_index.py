@@ -84,3 +84,21 @@ def test_service_store_follows_new_generations_and_old_snapshots_keep_working(mi
     # a request that started on the old generation finishes on it
     assert search(old, emb, mini_settings, req).generation == old.generation
     assert search(new, emb, mini_settings, req).hits[0].doc_id == "nar-en-elev-skader-seg-selv"
+
+
+def test_a_replaced_generation_is_freed(mini_settings, mini_corpus):
+    """The store freezes what is loaded (gc.freeze): an old generation must still go when nothing uses it."""
+    import weakref
+
+    from search_api.index_store import IndexStore
+
+    build_index(mini_settings)
+    store = IndexStore(mini_settings.index_dir)
+    first = store.get()
+    old, old_generation = weakref.ref(first), first.generation
+    del first
+    doc = mini_corpus / "docs" / "nar-en-elev-skader-seg-selv.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nEn ny setning.\n", encoding="utf-8")
+    build_index(mini_settings)
+    assert store.get().generation != old_generation
+    assert old() is None  # frozen objects are still freed by reference counting
