@@ -63,6 +63,17 @@ def passage_language(text: str) -> str:
     return "nn" if nn > nb else "nb"
 
 
+# English function words that are Norwegian words too: «etter at», «fra hvilken by», «to elever», «for», «is».
+_ALSO_NORWEGIAN = frozenset("at by to for is be as".split())
+
+
+def is_english_question(text: str) -> bool:
+    """A question asked in English: an English-only function word and no Norwegian one. Stricter than
+    passage_language, which a single «at» or «by» tips over on a short Norwegian question."""
+    words = {w.lower() for w in _WORD.findall(text)}
+    return bool(words & (ENGLISH - _ALSO_NORWEGIAN)) and not words & NORWEGIAN
+
+
 @lru_cache(maxsize=1)
 def _bokmal_forms() -> frozenset[str]:
     return frozenset(nynorsk_table().values())

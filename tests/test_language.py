@@ -38,3 +38,15 @@ def test_small_languages_and_single_language_corpora_are_left_alone():
     assert np.allclose(out[-3:], raw[-3:], atol=1e-6)  # too few English rows to estimate their mean
     same, _ = center_by_language(raw, ["nb"] * len(raw))
     assert np.array_equal(same, raw)
+
+
+def test_english_questions_are_told_from_short_norwegian_ones():
+    from indexer.language import is_english_question
+
+    assert is_english_question("child tells me she cuts herself, what should I do?")
+    assert is_english_question("how to help a lonely pupil make friends")
+    # «by» and «at» are Norwegian words too: these are Norwegian questions
+    assert not is_english_question("Fra hvilken by kommer Einar Johan Rasmussen?")
+    assert not is_english_question("Hvor ble William Hastings satt etter at han ble arrestert?")
+    assert not is_english_question("hva gjør jeg når en elev sier what the hell til læreren?")
+    assert not is_english_question("BUP")

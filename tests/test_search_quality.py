@@ -51,3 +51,20 @@ def test_question_finds_expected_document_in_top3(searcher, question, expected):
     top, present = searcher(question)
     assert expected & present, f"none of {expected} is in the corpus"
     assert expected & set(top), f"{question!r}: top 3 was {top}"
+
+
+@pytest.mark.slow
+def test_an_english_question_is_ranked_by_the_vectors_alone(corpus_index):
+    """BM25 on an English question mostly matches the English research summaries' words."""
+    import dataclasses
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    emb = load_embedder(corpus_index.model, corpus_index.threads)
+    dense = dataclasses.replace(corpus_index, fusion="dense", theme_boost=0.0)
+    hybrid = dataclasses.replace(corpus_index, theme_boost=0.0)
+    for q, english in (("student seems anxious and withdrawn, how do I start a conversation?", True),
+                       ("eleven virker engstelig og trekker seg unna, hvordan starter jeg samtalen?", False)):
+        req = SearchRequest(q=q, k=10)
+        same = ([h.doc_id for h in search(snap, emb, hybrid, req).hits]
+                == [h.doc_id for h in search(snap, emb, dense, req).hits])
+        assert same == english, q
