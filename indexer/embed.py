@@ -82,8 +82,8 @@ class QuestionBatcher:
     """Questions are encoded by `workers` threads of one intra-op thread each, in batches of those waiting.
 
     `make bench` prints why (PyTorch 2.13, OpenMP, 2 cores): one question takes about 9 ms on the main
-    thread with 2 intra-op threads, 16 ms from any other thread with 2 (every parallel region costs
-    more there), and 13 ms from another thread with 1. The web server can only call from worker
+    thread with 2 intra-op threads, 15 ms from any other thread with 2 (every parallel region costs
+    more there), and 12 ms from another thread with 1. The web server can only call from worker
     threads, so each question runs single-threaded, and one encoder per core keeps both cores busy
     under load (make bench prints 4 clients against a single encoder thread). Waiting questions share
     one pass: a one-off measurement gave 9 ms per question in batches of 4 against 13–19 ms alone.
