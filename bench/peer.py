@@ -68,7 +68,7 @@ def side_by_side(suite, snap, emb, settings) -> list[PeerRow]:
     for q in qids:
         text = suite.queries[q]
         t0 = time.perf_counter()
-        fused, _ = rank(snap, emb, settings, SearchRequest(q=text, k=DEPTH), None)
+        fused, *_ = rank(snap, emb, settings, SearchRequest(q=text, k=DEPTH), None)
         ours_run[q] = doc_run(h.doc_id for h in fused)
         ours_t.append((time.perf_counter() - t0) * 1000)
 

@@ -79,7 +79,7 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
     run: dict[str, dict[str, float]] = {}
     qids = list(suite.qrels)
     for qid in (progress(qids, desc=f"{suite.name}/{name}", unit="q") if progress else qids):
-        fused, _ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
+        fused, *_ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
         run[qid] = doc_run(h.doc_id for h in fused)
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
     graded = max((g for q in suite.qrels.values() for g in q.values()), default=1) > 1

@@ -34,6 +34,9 @@ class SearchResponse(msgspec.Struct):
     """Up to 3 sentences quoted from the top hits, each with its hit number and citation; or
     `answered: false` with a message and the closest themes. Absent (null) after the first page."""
     hits: list[Hit]
+    fusion_weights: dict[str, float] | None = None
+    """With explain=true: the weights the dense and BM25 lists were fused with for this question
+    (BM25's shrinks with unknown words, grows when one passage stands out, is 0 for English)."""
 
 
 class ThemeOut(msgspec.Struct):
@@ -67,14 +70,16 @@ def api_search(
     language: Annotated[list[str] | None, Parameter(description=f"One of {', '.join(LANGUAGES)}")] = None,
     k: Annotated[str | None, Parameter(description="Hits per page, 1–50 (default 10)")] = None,
     offset: Annotated[str | None, Parameter(description="Skip this many hits, 0–500 (default 0)")] = None,
-    explain: Annotated[str | None, Parameter(description="true: add matched terms to each hit")] = None,
+    explain: Annotated[str | None, Parameter(description="true: add matched terms to each hit and the fusion "
+                                                         "weights to the response")] = None,
 ) -> SearchResponse:
     _, req, result = run_search(request, q, theme, content_type, audience, language, k, offset, explain)
     return SearchResponse(query=req.q, total=result.total, k=req.k, offset=req.offset,
                           took_ms=round(result.took_ms, 2), filters=req.filters, terms=result.terms,
                           index_generation=result.generation, acute=result.acute,
                           safety_document=safety_url(request.app.state.store.get()) if result.acute else None,
-                          did_you_mean=result.did_you_mean, answer=result.answer, hits=result.hits)
+                          did_you_mean=result.did_you_mean, answer=result.answer, hits=result.hits,
+                          fusion_weights=result.weights if req.explain else None)
 
 
 def safety_url(snap) -> str | None:

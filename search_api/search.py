@@ -35,11 +35,15 @@ class SearchResult:
     did_you_mean: str | None = None
     answer: Answer | None = None
     """Quoted sentences from the top passages, or an abstention; first page only."""
+    weights: dict[str, float] | None = None
+    """The weights the two lists were fused with for this question (dense, bm25)."""
 
 
 def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
-         query_vector=None, query_plan: QueryPlan | None = None) -> tuple[list[Hit], list[str]]:
-    """Fused chunk ranking (best first), before grouping by document.
+         query_vector=None, query_plan: QueryPlan | None = None
+         ) -> tuple[list[Hit], list[str], dict[str, float]]:
+    """Fused chunk ranking (best first), before grouping by document; the query's exact terms; the
+    weights the dense and BM25 lists were fused with.
 
     A caller ranking the same question several times (per-theme counts) passes the query vector and
     plan, so neither the model nor the analysis runs again.
@@ -73,7 +77,7 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
             if snap.documents[h.doc_id]["themes"][0] in routed:
                 h.score *= 1.0 + settings.theme_boost
         fused.sort(key=lambda h: -h.score)
-    return fused, terms
+    return fused, terms, {"dense": 1.0, "bm25": bm25_weight}
 
 
 def peak_factor(bm25: list[Hit], settings: Settings) -> float:
@@ -104,7 +108,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     started = time.perf_counter()
     qv = embedder.embed_query(req.q) if settings.fusion != "bm25" else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
-    fused, terms = rank(snap, embedder, settings, req, qv, qp)
+    fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     docs = best_per_document(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
@@ -125,7 +129,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
                 counts[theme] = n
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
-                        acute=is_acute(snap, req.q), did_you_mean=suggest(snap, req.q), answer=answer)
+                        acute=is_acute(snap, req.q), did_you_mean=suggest(snap, req.q), answer=answer,
+                        weights=weights)
 
 
 def citation(doc: dict, chunk: dict) -> Citation:
