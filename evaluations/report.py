@@ -55,12 +55,13 @@ def cross_language(suite: Suite, results: list[SystemResult]) -> str:
     if not any(rows.values()):
         return ""
     lines = ["| judged pair (n) | " + " | ".join(r.name for r in results) + " |", "|---|" + "---:|" * len(results)]
+    top10 = [{qid: set(sorted(row, key=lambda d: -row[d])[:10]) for qid, row in r.run.items()} for r in results]
     for key, pairs in rows.items():
         if not pairs:
             continue
         cells = []
-        for r in results:
-            found = sum(1 for qid, doc in pairs if doc in sorted(r.run.get(qid, {}), key=lambda d: -r.run[qid][d])[:10])
+        for top in top10:
+            found = sum(1 for qid, doc in pairs if doc in top.get(qid, ()))
             cells.append(f"{found / len(pairs):.0%}")
         lines.append(f"| {key} ({len(pairs)}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)

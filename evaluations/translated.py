@@ -40,11 +40,14 @@ def translation_report(suite: Suite, systems: dict[str, dict], base: Settings,
              "| system | nynorsk group | the same questions in bokmål | bokmål group | gap, same questions |",
              "|---|---:|---:|---:|---:|"]
     ids = list(texts)
+    sub = dataclasses.replace(suite, queries={**suite.queries, **texts},
+                              qrels={q: suite.qrels[q] for q in ids if q in suite.qrels})
+    vectors: dict[str, dict] = {}  # per model: the translations embedded once
     for r in results:
         s = settings_for(base, systems[r.name])
-        sub = dataclasses.replace(suite, queries={**suite.queries, **texts},
-                                  qrels={q: suite.qrels[q] for q in ids if q in suite.qrels})
-        translated = run_system(r.name, sub, suite_index(suite, s), s, query_vectors(sub, s))
+        if s.model not in vectors:
+            vectors[s.model] = query_vectors(sub, s)
+        translated = run_system(r.name, sub, suite_index(suite, s), s, vectors[s.model])
         nn = group_means(r, ids, "ndcg@10")
         nb_same = group_means(translated, ids, "ndcg@10")
         nb_group = group_means(r, groups.get("bokmal", []), "ndcg@10")

@@ -20,8 +20,10 @@ import numpy as np
 MIN_ROWS = 20  # a language with fewer passages keeps its vectors: its mean would be mostly topic
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-ENGLISH = frozenset("the and of to is in that for it with as was are be on this by or an which not their they "
-                    "from at have has were been can what how who when".split())
+# English function words that are not also Norwegian words («etter at», «fra hvilken by», «to elever», «for»,
+# «is», «be», «as»): a single one of those must not make a short Norwegian question English.
+ENGLISH = frozenset("the and of in that it with was are on this or an which not their they "
+                    "from have has were been can what how who when".split())
 NORWEGIAN = frozenset("og er det som på til med av å en et ikke ikkje jeg eg hva kva hvordan korleis har kan "
                       "skal må om for seg deg den de dei når".split())
 NYNORSK_TABLE = Path(__file__).with_name("nynorsk_bokmal.tsv")
@@ -51,7 +53,7 @@ def bokmal_words(text: str) -> list[str]:
 
 
 def passage_language(text: str) -> str:
-    """'en', 'nn' or 'nb', from function words: reliable on a passage, not meant for a three-word query."""
+    """'en', 'nn' or 'nb', from function words, for passages and questions; a text with none is bokmål."""
     words = [w.lower() for w in _WORD.findall(text)]
     en = sum(w in ENGLISH for w in words)
     no = sum(w in NORWEGIAN for w in words)
@@ -61,17 +63,6 @@ def passage_language(text: str) -> str:
     nn = sum(w in table for w in words)
     nb = sum(w in _bokmal_forms() for w in words)
     return "nn" if nn > nb else "nb"
-
-
-# English function words that are Norwegian words too: «etter at», «fra hvilken by», «to elever», «for», «is».
-_ALSO_NORWEGIAN = frozenset("at by to for is be as".split())
-
-
-def is_english_question(text: str) -> bool:
-    """A question asked in English: an English-only function word and no Norwegian one. Stricter than
-    passage_language, which a single «at» or «by» tips over on a short Norwegian question."""
-    words = {w.lower() for w in _WORD.findall(text)}
-    return bool(words & (ENGLISH - _ALSO_NORWEGIAN)) and not words & NORWEGIAN
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 from indexer.embed import Embedder
-from indexer.language import is_english_question
 from indexer.settings import Settings
 
 from . import fuse
@@ -57,13 +56,13 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     if method != "bm25":
         qv = embedder.embed_query(req.q) if query_vector is None else query_vector
         dense = vector_search(snap, qv, req.filters, depth)
-    # BM25 counts for as much of the question as the bank's vocabulary covers: an English or misspelt
-    # question matches few words, and its few matches are weak evidence against the dense ranking.
-    # An English question's matches are mostly the English research summaries' words, so it is ranked
-    # by the vectors alone (make eval: English group 0.44 -> 0.48; evaluations/README.md).
-    bm25_weight = settings.bm25_weight * (qp.known if settings.adaptive else 1.0) * peak_factor(bm25, settings)
-    if method != "bm25" and settings.adaptive and is_english_question(req.q):
-        bm25_weight = 0.0
+    # BM25 counts for as much of the question as the bank's vocabulary covers (none of an English one):
+    # a misspelt question matches few words, and its few matches are weak evidence against the dense
+    # ranking. Weights shape a fusion only: BM25 alone keeps its own order and the theme boost.
+    if method == "bm25":
+        bm25_weight = 1.0
+    else:
+        bm25_weight = settings.bm25_weight * (qp.known if settings.adaptive else 1.0) * peak_factor(bm25, settings)
     lists, weights = [dense, bm25], [1.0, bm25_weight]
     if method == "weighted":
         fused = fuse.weighted(lists, weights, [lambda h: h.vector_score, lambda h: h.bm25_score])
@@ -129,7 +128,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
                 counts[theme] = n
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
-                        acute=is_acute(snap, req.q), did_you_mean=suggest(snap, req.q), answer=answer,
+                        acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q), answer=answer,
                         weights=weights)
 
 

@@ -41,7 +41,8 @@ def test_small_languages_and_single_language_corpora_are_left_alone():
 
 
 def test_english_questions_are_told_from_short_norwegian_ones():
-    from indexer.language import is_english_question
+    def is_english_question(text):
+        return passage_language(text) == "en"
 
     assert is_english_question("child tells me she cuts herself, what should I do?")
     assert is_english_question("how to help a lonely pupil make friends")
