@@ -67,12 +67,30 @@ def cross_language(suite: Suite, results: list[SystemResult]) -> str:
     return "\n".join(lines)
 
 
+def pooling_table(suite: Suite, results: list[SystemResult]) -> str:
+    """nDCG@10 with the judgments written with the questions only, beside the pooled ones: how much of a score
+    depends on the documents that pooling judged (documents unjudged at first count as not relevant)."""
+    if not suite.qrels_written:
+        return ""
+    from ranx import Qrels, Run, evaluate
+
+    lines = ["| system | written judgments only | with pooled judgments | difference |", "|---|---:|---:|---:|"]
+    for r in results:
+        written = float(evaluate(Qrels(suite.qrels_written), Run(r.run), "ndcg@10", make_comparable=True))
+        pooled = r.means["ndcg@10"]
+        lines.append(f"| {r.name} | {written:.4f} | {pooled:.4f} | {pooled - written:+.4f} |")
+    return "\n".join(lines)
+
+
 def render(suite: Suite, results: list[SystemResult]) -> str:
     parts = [f"## {suite.name}: {len(suite.qrels)} queries, {len(suite.documents)} documents", "", main_table(results)]
     for key in ("group", "theme"):
         t = group_table(suite, results, key)
         if t:
             parts += ["", f"nDCG@10 per {key}:", "", t]
+    t = pooling_table(suite, results)
+    if t:
+        parts += ["", "nDCG@10 before and after pooling (see evaluations/README.md, «Pooled judgments»):", "", t]
     t = cross_language(suite, results)
     if t:
         parts += ["", "Across languages: share of judged documents (grade ≥ 1) in the top 10:", "", t]

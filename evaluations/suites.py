@@ -32,6 +32,9 @@ class Suite:
     themes: list[Theme]
     query_meta: dict[str, dict] = field(default_factory=dict)
     expected_path: Path | None = None
+    qrels_written: dict[str, dict[str, int]] | None = None
+    """The judgments written with the questions, before pooling added judged documents from systems' top 10
+    (None when the suite was never pooled)."""
 
     @property
     def fingerprint(self) -> str:
@@ -86,7 +89,8 @@ def practitioner(settings: Settings) -> Suite:
     missing = {d for q in qrels.values() for d in q} - {d.id for d in loaded.documents}
     if missing:
         raise SuiteMissing(f"{folder / 'qrels.tsv'} judges documents not in the corpus: {', '.join(sorted(missing))}")
-    return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json")
+    written = read_qrels(folder / "qrels-written.tsv") if (folder / "qrels-written.tsv").exists() else None
+    return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", written)
 
 
 def norquad(settings: Settings) -> Suite:

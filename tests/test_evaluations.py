@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from evaluations import harness, run
+from evaluations import assemble_practitioner, harness, run
 from evaluations.harness import SystemResult
 from evaluations.suites import SUITES, Suite, SuiteMissing
 from evaluations.systems import load_configs
@@ -76,3 +76,37 @@ def test_translations_must_be_nynorsk_questions_of_the_suite(tmp_path, monkeypat
     monkeypatch.setattr(translated, "TRANSLATIONS", bad)
     with pytest.raises(SuiteMissing, match=r"bad\.jsonl: not nynorsk questions of the suite: q2"):
         translated.translations(suite)
+
+
+def test_pooled_judgments_only_add_and_name_their_line():
+    rows = [("parts/a.jsonl:1", {"_id": "q1", "judgments": {"d1": 2}}),
+            ("parts/a.jsonl:2", {"_id": "q2", "judgments": {}})]
+    ok = [("pooled/p.jsonl:1", {"qid": "q1", "doc": "d2", "grade": 1}),
+          ("pooled/p.jsonl:2", {"qid": "q2", "doc": "d1", "grade": 0})]
+    assert assemble_practitioner.problems(rows, ok, {"d1", "d2"}) == []
+    assert assemble_practitioner.qrels(rows, ok) == {"q1": {"d1": 2, "d2": 1}, "q2": {}}
+    bad = [("pooled/p.jsonl:1", {"qid": "q1", "doc": "d1", "grade": 1}),   # overrides a written judgment
+           ("pooled/p.jsonl:2", {"qid": "q9", "doc": "d1", "grade": 1}),
+           ("pooled/p.jsonl:3", {"qid": "q2", "doc": "d7", "grade": 1}),
+           ("pooled/p.jsonl:4", {"qid": "q2", "doc": "d2", "grade": 3}),
+           ("pooled/p.jsonl:5", {"qid": "q2", "doc": "d2", "grade": 1})]
+    found = assemble_practitioner.problems(rows, bad, {"d1", "d2"})
+    assert [f.split(":")[1] for f in found] == ["1", "2", "3", "4", "5"]
+    assert "already judges 'd1'" in found[0] and "unknown query" in found[1] and "unknown document" in found[2]
+    assert "not 0, 1 or 2" in found[3] and "judged twice" in found[4]
+
+
+def test_practitioner_beir_folder_is_assembled_from_parts_pooled_and_corpus():
+    """queries/qrels/corpus files are what the assembler makes of parts/, pooled/ and corpus/ today: an edited
+    document or judgment without `python -m evaluations.assemble_practitioner` fails here."""
+    from indexer.settings import Settings
+
+    folder = assemble_practitioner.FOLDER
+    rows = assemble_practitioner.read_jsonl(folder / "parts", "parts")
+    pooled = assemble_practitioner.read_jsonl(folder / "pooled", "pooled")
+    suite = SUITES["practitioner"](Settings.from_env())
+    assert assemble_practitioner.problems(rows, pooled, {d.id for d in suite.documents}) == []
+    assert suite.qrels == assemble_practitioner.qrels(rows, pooled)
+    assert suite.qrels_written == assemble_practitioner.qrels(rows, [])
+    on_disk = [json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert on_disk == [assemble_practitioner.corpus_row(d) for d in sorted(suite.documents, key=lambda d: d.id)]
