@@ -110,3 +110,18 @@ def test_practitioner_beir_folder_is_assembled_from_parts_pooled_and_corpus():
     assert suite.qrels_written == assemble_practitioner.qrels(rows, [])
     on_disk = [json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     assert on_disk == [assemble_practitioner.corpus_row(d) for d in sorted(suite.documents, key=lambda d: d.id)]
+
+
+def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_controls():
+    from evaluations import pooling
+
+    a = {("q1", "d1"): {"grade": 2}, ("q1", "d2"): {"grade": 2}, ("q1", "d3"): {"grade": 0},
+         ("q1", "d4"): {"grade": 1}, ("q1", "d5"): {"grade": 1}}
+    b = {("q1", "d1"): {"grade": 1}, ("q1", "d2"): {"grade": 2}, ("q1", "d4"): {"grade": 1}}
+    records, controls, ab = pooling.combine(a, b, {"q1": {"d4": 2}}, {("q1", "d5")})
+    assert {r["doc"]: r["grade"] for r in records} == {"d1": 1, "d2": 2, "d3": 0}  # d4 written, d5 pooled before
+    assert controls == [(2, 1)] and sorted(ab) == [(1, 1), (2, 1), (2, 2)]
+    with pytest.raises(SystemExit, match="reader B has not graded q1 / d9"):
+        pooling.combine({("q1", "d9"): {"grade": 1}}, {}, {}, set(), "second/judge-B.jsonl")
+    assert pooling.kappa([(0, 0), (1, 1), (2, 2)]) == 1.0
+    assert pooling.kappa([(0, 1), (1, 0)]) < 0
