@@ -26,6 +26,7 @@ from .errors import BadParameter, NotFound
 from .index_store import IndexStore
 from .pages import PAGE_ROUTES
 from .routes import API_ROUTES
+from .spelling import speller
 
 log = logging.getLogger("sovei.access")
 WEB = ROOT / "web"
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store = IndexStore(settings.index_dir)
         snap = store.get()  # fail at start, with the fix, when the index is missing or mismatched
         snap.manifest.check_compatible(embedder.model_id, analysis.ANALYZER)
+        speller()  # the dictionaries for «mente du»: a missing file fails here, not on a request
         app.state.settings, app.state.embedder, app.state.store = settings, embedder, store
         yield
 

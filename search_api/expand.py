@@ -6,13 +6,13 @@ The thesaurus is `synonyms` in corpus/themes.yml (copied into the index): an eve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from indexer.analysis import terms as analyse
 from indexer.language import bokmal_words, passage_language
 
 from .index_store import Snapshot
 from .lexicon import words
+from .spelling import corrected, speller
 
 PREFIX_MIN = 4          # shorter stems expand to too much
 PREFIX_LIMIT = 8        # most frequent completions kept per term
@@ -96,22 +96,9 @@ def is_acute(snap: Snapshot, text: str, qp: QueryPlan) -> bool:
     return any(stems <= qset for stems in snap.lexicon.acute)
 
 
-def suggest(snap: Snapshot, text: str) -> str | None:
-    """«Mente du …»: the question with words the bank never uses replaced by the closest word it does use."""
-    import difflib
-
-    vocab = snap.lexicon.vocabulary
-    changed = False
-    out = []
-    for word in re.findall(r"\w+|\W+", text):
-        low = word.lower()
-        if len(low) >= 4 and low.isalpha() and low not in vocab:
-            pool = [w for w in snap.lexicon.by_initial.get(low[:1], ()) if abs(len(w) - len(low)) <= 2]
-            close = difflib.get_close_matches(low, pool, n=1, cutoff=0.8)
-            if close:
-                out.append(close[0])
-                changed = True
-                continue
-        out.append(word)
-    return "".join(out).strip() if changed else None
-
+def suggest(snap: Snapshot, text: str, qp: QueryPlan) -> str | None:
+    """«Mente du …»: the question with its misspelt words replaced by the bank's words (search_api/spelling.py)."""
+    if qp.language == "en":
+        return None
+    lex = snap.lexicon
+    return corrected(text, lex.vocabulary, lex.by_initial, speller().known)

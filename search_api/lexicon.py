@@ -36,7 +36,7 @@ def build_lexicon(themes: list[dict], acute_phrases: list[str], passages: list[s
     acute = tuple(s for s in (frozenset(analyse(p)) or frozenset(words(p)) for p in acute_phrases) if s)
     vocabulary: dict[str, int] = {}
     for text in passages:
-        for w in re.findall(r"[^\W\d_]{3,}", text.lower()):
+        for w in re.findall(r"[^\W\d_]+", text.lower()):
             vocabulary[w] = vocabulary.get(w, 0) + 1
     grouped: dict[str, list[str]] = {}
     for w in vocabulary:

@@ -128,7 +128,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
                 counts[theme] = n
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
-                        acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q), answer=answer,
+                        acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q, qp), answer=answer,
                         weights=weights)
 
 
