@@ -18,7 +18,7 @@ from pathlib import Path
 from indexer.errors import SoveiError
 from indexer.settings import ROOT, Settings
 
-from . import answers, report, translated
+from . import answers, report, suggestions, translated
 from .harness import GRADED_METRICS, evaluate_suite
 from .suites import SUITES, Suite, SuiteMissing
 from .systems import BUILTIN, load_configs
@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 text += "\n\n" + "\n".join(extra)
             if suite.graded and "hybrid" in systems:
                 text += "\n" + "\n".join(answers.answer_report(suite, base))
+            if suite.name == "practitioner":
+                text += "\n\n" + "\n".join(suggestions.suggestion_report(suite, base))
             if args.compare:
                 by = {r.name: r for r in results}
                 text += "\n\n" + report.compare(suite, by[args.compare[0]], by[args.compare[1]])

@@ -60,6 +60,7 @@ def test_pinned_scores_hold(suite_name, tmp_path, monkeypatch, capsys):
     assert "| hybrid |" in out.out and list((tmp_path / "results").glob("*.png"))
     if suite_name == "practitioner":
         assert "| hybrid (24) |" in out.out  # the nynorsk questions scored again in bokmål
+        assert "| typo (21) |" in out.out and "written judgments only" in out.out
 
 
 def test_translations_must_be_nynorsk_questions_of_the_suite(tmp_path, monkeypatch):
