@@ -46,3 +46,24 @@ def terms(text: str) -> list[str]:
     for t in analyzer().analyze(text):
         seen.setdefault(t, None)
     return list(seen)
+
+
+@lru_cache(maxsize=1)
+def english_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stopword("english"))
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def english_terms(text: str) -> list[str]:
+    """English stems, for routing an English question through the thesaurus's English synonyms
+    («bullied» and «bullying» both → «bulli»); the index itself is analysed in Norwegian only."""
+    seen: dict[str, None] = {}
+    for t in english_analyzer().analyze(text):
+        seen.setdefault(t, None)
+    return list(seen)

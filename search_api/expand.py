@@ -7,6 +7,7 @@ The thesaurus is `synonyms` in corpus/themes.yml (copied into the index): an eve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
 from indexer.language import bokmal_words, passage_language
 
@@ -79,8 +80,10 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
             have.add(t)
             p.terms.append(Term(t, NYNORSK_WEIGHT, "nynorsk"))
     scores: dict[str, int] = {}
-    for stems, theme_id, own in snap.lexicon.thesaurus:
-        if stems <= p.stems:
+    english = p.language == "en" and snap.lexicon.thesaurus_en
+    question = frozenset(english_terms(text)) if english else p.stems
+    for stems, theme_id, own in (snap.lexicon.thesaurus_en if english else snap.lexicon.thesaurus):
+        if stems <= question:
             scores[theme_id] = max(scores.get(theme_id, 0), len(stems))
             for t in own:
                 if t not in have:

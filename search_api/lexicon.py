@@ -1,6 +1,7 @@
 """Word tables derived from an index generation once, when it is opened, so no request rebuilds them.
 
 - thesaurus: the stems of every synonym phrase in themes.yml, with its theme and the theme's own terms;
+- thesaurus_en: the same phrases stemmed as English, for routing a question in English;
 - acute: the stems of every acute phrase (when to show the safeguarding box);
 - vocabulary: surface words of all passages with counts, grouped by first letter for «mente du».
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
 
 
@@ -19,6 +21,7 @@ class Lexicon:
     acute: tuple[frozenset, ...] = ()
     vocabulary: dict[str, int] = field(default_factory=dict)
     by_initial: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    thesaurus_en: tuple[tuple[frozenset, str, tuple[str, ...]], ...] = ()
 
 
 def words(text: str) -> list[str]:
@@ -26,13 +29,16 @@ def words(text: str) -> list[str]:
 
 
 def build_lexicon(themes: list[dict], acute_phrases: list[str], passages: list[str]) -> Lexicon:
-    thesaurus = []
+    thesaurus, thesaurus_en = [], []
     for t in themes:
         own = tuple(analyse(t["label"]))
         for phrase in (*t.get("synonyms", ()), t["label"]):
             stems = frozenset(analyse(phrase))
             if stems:
                 thesaurus.append((stems, t["id"], own))
+            stems = frozenset(english_terms(phrase))
+            if stems:
+                thesaurus_en.append((stems, t["id"], own))
     acute = tuple(s for s in (frozenset(analyse(p)) or frozenset(words(p)) for p in acute_phrases) if s)
     vocabulary: dict[str, int] = {}
     for text in passages:
@@ -41,4 +47,4 @@ def build_lexicon(themes: list[dict], acute_phrases: list[str], passages: list[s
     grouped: dict[str, list[str]] = {}
     for w in vocabulary:
         grouped.setdefault(w[:1], []).append(w)
-    return Lexicon(tuple(thesaurus), acute, vocabulary, {k: tuple(v) for k, v in grouped.items()})
+    return Lexicon(tuple(thesaurus), acute, vocabulary, {k: tuple(v) for k, v in grouped.items()}, tuple(thesaurus_en))

@@ -37,3 +37,11 @@ def test_a_broken_table_line_is_named(tmp_path, monkeypatch):
             language.nynorsk_table()
     finally:
         language.nynorsk_table.cache_clear()
+
+
+def test_english_questions_reach_the_thesaurus_through_english_stems(snap):
+    # themes.yml lists «bullying», «self-harm», «cutting»: an English question inflects them
+    assert plan(snap, "what should I do if a pupil is being bullied?").themes[:1] == ["mobbeforebygging"]
+    assert plan(snap, "what should I do when a pupil cuts herself?").themes[:1] == ["selvskading"]
+    # Norwegian questions keep the Norwegian stems: «mobbet» is not an English word
+    assert plan(snap, "eleven blir mobbet").themes[:1] == ["mobbeforebygging"]
