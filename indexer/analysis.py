@@ -23,17 +23,18 @@ QUESTION_WORDS = [
 ]
 
 
+def _analyzer(language: str, extra_stopwords: list[str] | None = None) -> tantivy.TextAnalyzer:
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+               .filter(tantivy.Filter.remove_long(40))
+               .filter(tantivy.Filter.lowercase()))
+    if extra_stopwords:
+        builder = builder.filter(tantivy.Filter.custom_stopword(extra_stopwords))
+    return builder.filter(tantivy.Filter.stopword(language)).filter(tantivy.Filter.stemmer(language)).build()
+
+
 @lru_cache(maxsize=1)
 def analyzer() -> tantivy.TextAnalyzer:
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.custom_stopword(QUESTION_WORDS))
-        .filter(tantivy.Filter.stopword("norwegian"))
-        .filter(tantivy.Filter.stemmer("norwegian"))
-        .build()
-    )
+    return _analyzer("norwegian", QUESTION_WORDS)
 
 
 def register(index: tantivy.Index) -> None:
@@ -42,28 +43,15 @@ def register(index: tantivy.Index) -> None:
 
 def terms(text: str) -> list[str]:
     """Analysed terms of a query, deduplicated in order (never passed through a query parser)."""
-    seen: dict[str, None] = {}
-    for t in analyzer().analyze(text):
-        seen.setdefault(t, None)
-    return list(seen)
+    return list(dict.fromkeys(analyzer().analyze(text)))
 
 
 @lru_cache(maxsize=1)
 def english_analyzer() -> tantivy.TextAnalyzer:
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stopword("english"))
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    return _analyzer("english")
 
 
 def english_terms(text: str) -> list[str]:
     """English stems, for routing an English question through the thesaurus's English synonyms
     («bullied» and «bullying» both → «bulli»); the index itself is analysed in Norwegian only."""
-    seen: dict[str, None] = {}
-    for t in english_analyzer().analyze(text):
-        seen.setdefault(t, None)
-    return list(seen)
+    return list(dict.fromkeys(english_analyzer().analyze(text)))
