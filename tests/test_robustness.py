@@ -70,14 +70,25 @@ def test_sigkill_mid_build_leaves_served_index_intact(mini_settings, mini_corpus
             encoding="utf-8")
     env = {**os.environ, "SOVEI_CORPUS_DIRS": str(mini_corpus), "SOVEI_INDEX_DIR": str(mini_settings.index_dir),
            "SOVEI_CACHE_DIR": str(mini_settings.cache_dir)}
-    for delay in (1.5, 3.0):
+
+    def writing() -> bool:
+        return any(mini_settings.index_dir.glob(".building-*"))
+
+    # Kill points chosen by what the build is doing, not by the clock (a fixed delay once let a fast build
+    # finish first): half a second in, while the model loads (nothing written yet), and the moment the new
+    # generation's .building-* folder appears, while it is being written and before it could go live.
+    for ready, within in ((lambda: False, 0.5), (writing, 120.0)):
         proc = subprocess.Popen([sys.executable, "-m", "indexer", "--quiet"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        deadline = time.monotonic() + within
+        while proc.poll() is None and not ready() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert proc.poll() is None, "the build ended before the kill point"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert os.readlink(mini_settings.current_index) == served
         assert (mini_settings.current_index / "manifest.json").exists()
+    assert writing()  # the second kill did land mid-write: its folder is left for the next build to remove
     summary = build_index(mini_settings)  # the next build succeeds and cleans up
     assert summary.documents == 44
     assert not list(mini_settings.index_dir.glob(".building-*"))
