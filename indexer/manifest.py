@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 2  # 2: vectors centred by language
+FORMAT_VERSION = 3  # 2: vectors centred by language; 3: the editors' questions and their vectors
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"
@@ -16,6 +16,8 @@ CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 THEMES = "themes.json"
 ACUTE = "acute.json"
+QUESTIONS = "questions.jsonl"
+QUESTION_VECTORS = "questions.faiss"
 
 
 @dataclass

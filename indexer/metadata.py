@@ -13,6 +13,8 @@ from .documents import AUDIENCES, CONTENT_TYPES, LANGUAGES, Source
 from .errors import DocumentError
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_QUESTIONS = 30
+MAX_QUESTION_CHARS = 300
 REQUIRED = ("id", "title", "themes", "content_type", "audience", "publisher", "source_url",
             "published", "language", "sources", "last_reviewed")
 
@@ -58,6 +60,7 @@ def validate_metadata(meta: dict, path: Path, theme_ids: set[str]) -> dict:
         "language": language,
         "sources": _sources(meta["sources"], path),
         "last_reviewed": _date(meta["last_reviewed"], path, "last_reviewed"),
+        "questions": _questions(meta.get("questions"), path),
     }
 
 
@@ -67,6 +70,25 @@ def _str_list(value, path: Path, name: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise DocumentError(path, name, "must be a non-empty list of strings, e.g. [a, b]")
     return [v.strip() for v in value]
+
+
+def _questions(value, path: Path) -> tuple[str, ...]:
+    """Optional: questions a practitioner would type that the document answers."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DocumentError(path, "questions", "must be a list of questions, one per line starting with '- '")
+    if len(value) > MAX_QUESTIONS:
+        raise DocumentError(path, "questions", f"has {len(value)} questions; at most {MAX_QUESTIONS}")
+    out = []
+    for i, q in enumerate(value):
+        text = " ".join(str(q).split()) if isinstance(q, (str, int, float)) else ""
+        if not text:
+            raise DocumentError(path, f"questions[{i}]", "is empty or not text; write the question in quotes")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise DocumentError(path, f"questions[{i}]", f"is {len(text)} characters; at most {MAX_QUESTION_CHARS}")
+        out.append(text)
+    return tuple(out)
 
 
 def _date(value, path: Path, name: str) -> date:

@@ -69,6 +69,12 @@ class Settings:
     candidates: int = 100
     """SOVEI_CANDIDATES: how many hits each retriever passes to fusion."""
 
+    question_weight: float = 0.0
+    """SOVEI_QUESTION_WEIGHT: weight in fusion of the documents ranked by their editor-written questions
+    (front matter `questions`) closest to the practitioner's; 0 = off. Only with rrf (and dense).
+    Off by default: measured in session 5, every weight above 0.1 lowered the practitioner suite
+    (1.0: nDCG@10 0.7099 -> 0.6880; evaluations/configs/questions.json, evaluations/README.md)."""
+
     rrf_k: int = 60
     """SOVEI_RRF_K: the k constant of reciprocal rank fusion."""
 

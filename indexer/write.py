@@ -27,7 +27,7 @@ import tantivy
 from . import analysis
 from .documents import Chunk, Document
 from .documents import Theme
-from .manifest import ACUTE, CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+from .manifest import ACUTE, CHUNKS, DOCUMENTS, QUESTION_VECTORS, QUESTIONS, TANTIVY_DIR, THEMES, VECTORS, Manifest
 
 KEEP_GENERATIONS = 3
 ANN_THRESHOLD = 100_000
@@ -74,7 +74,8 @@ def chunk_record(chunk: Chunk) -> dict:
 
 
 def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
-                     manifest: Manifest, themes: list[Theme], acute: dict | None = None) -> None:
+                     manifest: Manifest, themes: list[Theme], acute: dict | None = None,
+                     questions: list[tuple[str, str]] = (), question_vectors: np.ndarray | None = None) -> None:
     by_id = {d.id: d for d in docs}
     (folder / TANTIVY_DIR).mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(folder / TANTIVY_DIR))
@@ -101,6 +102,13 @@ def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], ve
     if len(vectors):
         vec_index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(vec_index, str(folder / VECTORS))
+    q_index, _ = vector_index_for(len(questions), manifest.dimension, train=question_vectors)
+    if len(questions):
+        q_index.add(np.ascontiguousarray(question_vectors, dtype=np.float32))
+    faiss.write_index(q_index, str(folder / QUESTION_VECTORS))
+    with (folder / QUESTIONS).open("w", encoding="utf-8") as fh:
+        for doc_id, text in questions:
+            fh.write(json.dumps({"doc_id": doc_id, "text": text}, ensure_ascii=False) + "\n")
 
     with (folder / CHUNKS).open("w", encoding="utf-8") as fh:
         for chunk in chunks:

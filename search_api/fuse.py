@@ -38,6 +38,36 @@ def rrf(lists: list[list[Hit]], weights: list[float], k: int = 60) -> list[Hit]:
     return _ranked(merged, scores)
 
 
+def rrf_documents(fused: list[Hit], matches, weight: float, k: int, entry_hit) -> list[Hit]:
+    """Add a ranked list of documents (`matches`: doc_id, rank, score, question) to a fused passage
+    ranking by RRF: every passage of a listed document gains weight / (k + the document's rank), so the
+    order within a document stays the passages' own. A listed document with no passage in `fused`
+    enters with `entry_hit(doc_id)`, its first passage."""
+    if not matches or weight <= 0:
+        return fused
+    by_doc = {m.doc_id: m for m in matches}
+    present: set[str] = set()
+    out = list(fused)
+    for h in out:
+        m = by_doc.get(h.doc_id)
+        if m is not None:
+            present.add(h.doc_id)
+            _mark(h, m)
+            h.score += weight / (k + m.rank)
+    for m in matches:
+        if m.doc_id not in present:
+            h = entry_hit(m.doc_id)
+            _mark(h, m)
+            h.score = weight / (k + m.rank)
+            out.append(h)
+    out.sort(key=lambda h: (-h.score, _best_rank(h), h.chunk_id))
+    return out
+
+
+def _mark(h: Hit, m) -> None:
+    h.question_score, h.question_rank, h.question = m.score, m.rank, m.question
+
+
 def weighted(lists: list[list[Hit]], weights: list[float], scores_of) -> list[Hit]:
     """Weighted sum of min-max normalised scores: score(d) = Σᵢ wᵢ · (sᵢ(d) − minᵢ) / (maxᵢ − minᵢ).
 

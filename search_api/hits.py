@@ -29,6 +29,11 @@ class Hit(msgspec.Struct, kw_only=True):
     bm25_rank: int | None = None
     vector_score: float | None = None
     vector_rank: int | None = None
+    question_score: float | None = None
+    """Cosine of the practitioner's question to the closest of the document's editor-written questions."""
+    question_rank: int | None = None
+    question: str | None = None
+    """That editor-written question (explain)."""
     # filled in after fusion
     title: str = ""
     themes: list[str] = []

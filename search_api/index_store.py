@@ -19,7 +19,8 @@ import tantivy
 
 from indexer import analysis
 from indexer.errors import IndexMissingError
-from indexer.manifest import ACUTE, CHUNKS, DOCUMENTS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+from indexer.manifest import (ACUTE, CHUNKS, DOCUMENTS, QUESTION_VECTORS, QUESTIONS, TANTIVY_DIR, THEMES, VECTORS,
+                              Manifest)
 
 from .lexicon import Lexicon, build_lexicon
 
@@ -47,6 +48,13 @@ class Snapshot:
     """{'document': id, 'phrases': [...]} from themes.yml: when to show the safeguarding box."""
     lexicon: Lexicon = field(default_factory=Lexicon)
     """Thesaurus, acute phrases and vocabulary, analysed once for this generation."""
+    questions: list[dict] = field(default_factory=list)
+    """The editors' questions ({doc_id, text}), row by row of `question_vectors`."""
+    question_vectors: faiss.Index | None = None
+    question_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """question row → document position."""
+    doc_masks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    """field → value → boolean mask over document positions."""
 
     @property
     def theme_ids(self) -> list[str]:
@@ -68,20 +76,24 @@ def open_snapshot(folder: Path) -> Snapshot:
     themes = json.loads((folder / THEMES).read_text(encoding="utf-8"))
     doc_pos = {d["id"]: i for i, d in enumerate(docs_list)}
     row_doc = np.array([doc_pos[c["doc_id"]] for c in chunks], dtype=np.int64)
-    masks: dict[str, dict[str, np.ndarray]] = {f: {} for f in FILTER_FIELDS}
+    doc_masks: dict[str, dict[str, np.ndarray]] = {f: {} for f in FILTER_FIELDS}
     for field_name, key, multi in (("theme", "themes", True), ("content_type", "content_type", False),
                                    ("audience", "audience", True), ("language", "language", False)):
         for pos, d in enumerate(docs_list):
             for value in (d[key] if multi else [d[key]]):
-                masks[field_name].setdefault(value, np.zeros(len(docs_list), dtype=bool))[pos] = True
-        masks[field_name] = {v: m[row_doc] for v, m in masks[field_name].items()}
+                doc_masks[field_name].setdefault(value, np.zeros(len(docs_list), dtype=bool))[pos] = True
+    masks = {f: {v: m[row_doc] for v, m in by_value.items()} for f, by_value in doc_masks.items()}
     doc_rows: dict[str, list[int]] = {}
     for row, c in enumerate(chunks):
         doc_rows.setdefault(c["doc_id"], []).append(row)
     acute_path = folder / ACUTE
     acute = json.loads(acute_path.read_text(encoding="utf-8")) if acute_path.exists() else {}
     lexicon = build_lexicon(themes, acute.get("phrases", []), [c["text"] for c in chunks])
+    questions = [json.loads(line) for line in (folder / QUESTIONS).read_text(encoding="utf-8").splitlines() if line]
+    question_doc = np.array([doc_pos[q["doc_id"]] for q in questions], dtype=np.int64)
     return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, lexicon=lexicon,
+                    questions=questions, question_doc=question_doc, doc_masks=doc_masks,
+                    question_vectors=faiss.read_index(str(folder / QUESTION_VECTORS)),
                     folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
                     chunks=chunks, documents=documents, themes=themes, row_doc=row_doc, masks=masks)

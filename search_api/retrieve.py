@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import faiss
 import numpy as np
 import tantivy
@@ -13,15 +15,17 @@ from .index_store import Snapshot
 TITLE_BOOST = 0.5
 
 
-def allowed_rows(snap: Snapshot, filters: dict[str, list[str]]) -> np.ndarray | None:
-    """Boolean mask of chunk rows that pass every filter (any-of within a field); None = no filter."""
+def allowed_rows(snap: Snapshot, filters: dict[str, list[str]], level: str = "chunk") -> np.ndarray | None:
+    """Boolean mask of chunk rows (level "document": document positions) that pass every filter
+    (any-of within a field); None = no filter."""
+    masks, n = (snap.masks, len(snap.chunks)) if level == "chunk" else (snap.doc_masks, len(snap.documents))
     mask = None
     for name, values in filters.items():
         if not values:
             continue
-        field_mask = np.zeros(len(snap.chunks), dtype=bool)
+        field_mask = np.zeros(n, dtype=bool)
         for v in values:
-            m = snap.masks.get(name, {}).get(v)
+            m = masks.get(name, {}).get(v)
             if m is not None:
                 field_mask |= m
         mask = field_mask if mask is None else mask & field_mask
@@ -65,29 +69,54 @@ def filtered_nprobe(index, allowed: int) -> int:
     return min(index.nprobe * 4, index.nlist)
 
 
-def vector_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]], limit: int) -> list[Hit]:
-    """Exact inner-product search; with filters, FAISS only considers the allowed rows."""
-    n = snap.vectors.ntotal
-    mask = allowed_rows(snap, filters)
-    ivf = isinstance(snap.vectors, faiss.IndexIVF)
-    params = faiss.SearchParametersIVF(nprobe=snap.vectors.nprobe) if ivf else None
+def _nearest(index, query_vector: np.ndarray, mask: np.ndarray | None, limit: int) -> list[tuple[float, int]]:
+    """(score, row) of the nearest vectors, best first; with a mask, FAISS only considers the allowed rows."""
+    n = index.ntotal
+    ivf = isinstance(index, faiss.IndexIVF)
+    params = faiss.SearchParametersIVF(nprobe=index.nprobe) if ivf else None
     if mask is not None:
         ids = np.flatnonzero(mask).astype(np.int64)
         if len(ids) == 0:
             return []
         sel = faiss.IDSelectorBatch(ids)
-        params = (faiss.SearchParametersIVF(sel=sel, nprobe=filtered_nprobe(snap.vectors, len(ids)))
+        params = (faiss.SearchParametersIVF(sel=sel, nprobe=filtered_nprobe(index, len(ids)))
                   if ivf else faiss.SearchParameters(sel=sel))
         n = len(ids)
     k = min(limit, n)
     if k < 1:
         return []
-    scores, rows = snap.vectors.search(np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32),
-                                       k, params=params)
-    hits = []
-    for rank, (score, row) in enumerate(zip(scores[0], rows[0]), start=1):
-        if row < 0:
-            break
-        hits.append(Hit(chunk_id=int(row), doc_id=snap.chunks[row]["doc_id"], vector_score=float(score),
-                        vector_rank=rank))
-    return hits
+    scores, rows = index.search(np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32), k, params=params)
+    return [(float(s), int(r)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+
+
+def vector_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]], limit: int) -> list[Hit]:
+    """Exact inner-product search over the passages (IVF above ANN_THRESHOLD), filtered inside FAISS."""
+    return [Hit(chunk_id=row, doc_id=snap.chunks[row]["doc_id"], vector_score=score, vector_rank=rank)
+            for rank, (score, row) in enumerate(_nearest(snap.vectors, query_vector, allowed_rows(snap, filters), limit),
+                                                start=1)]
+
+
+@dataclass
+class QuestionMatch:
+    doc_id: str
+    score: float
+    rank: int
+    """The document's rank among documents, by its closest question."""
+    question: str
+
+
+def question_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]],
+                    limit: int) -> list[QuestionMatch]:
+    """Documents ranked by the editors' question closest to the practitioner's (one entry per document)."""
+    if snap.question_vectors is None or not snap.questions:
+        return []
+    docs = allowed_rows(snap, filters, level="document")
+    mask = None if docs is None else docs[snap.question_doc]
+    out: list[QuestionMatch] = []
+    seen: set[str] = set()
+    for score, row in _nearest(snap.question_vectors, query_vector, mask, limit):
+        doc_id = snap.questions[row]["doc_id"]
+        if doc_id not in seen:
+            seen.add(doc_id)
+            out.append(QuestionMatch(doc_id, score, len(out) + 1, snap.questions[row]["text"]))
+    return out

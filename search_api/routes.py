@@ -35,8 +35,8 @@ class SearchResponse(msgspec.Struct):
     `answered: false` with a message and the closest themes. Absent (null) after the first page."""
     hits: list[Hit]
     fusion_weights: dict[str, float] | None = None
-    """With explain=true: the weights the dense and BM25 lists were fused with for this question
-    (BM25's shrinks with unknown words, grows when one passage stands out, is 0 for English)."""
+    """With explain=true: the weights the dense, BM25 and editors' questions lists were fused with for this
+    question (BM25's shrinks with unknown words, grows when one passage stands out, is 0 for English)."""
 
 
 class ThemeOut(msgspec.Struct):

@@ -14,7 +14,7 @@ from .expand import QueryPlan, is_acute, plan, suggest
 from .hits import Citation, Hit
 from .index_store import Snapshot
 from .params import SearchRequest
-from .retrieve import bm25_search, vector_search
+from .retrieve import bm25_search, question_search, vector_search
 from .snippets import highlight, matched_terms
 
 FUSIONS = ("rrf", "weighted", "bm25", "dense")
@@ -70,13 +70,20 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
         fused = fuse.rrf(lists, weights, k=settings.rrf_k)
     else:
         raise ValueError(f"SOVEI_FUSION={method!r} is not one of {', '.join(FUSIONS)}")
+    question_weight = settings.question_weight if method in ("rrf", "dense") else 0.0
+    if question_weight > 0:
+        # The editors' questions are the vector side's second list: practitioner's words against
+        # practitioners' words, where the passages speak the profession's.
+        matches = question_search(snap, qv, req.filters, depth)
+        fused = fuse.rrf_documents(fused, matches, question_weight, settings.rrf_k,
+                                   lambda doc_id: Hit(chunk_id=snap.doc_rows[doc_id][0], doc_id=doc_id))
     if settings.theme_boost and qp.themes:
         routed = set(qp.themes[:2])
         for h in fused:
             if snap.documents[h.doc_id]["themes"][0] in routed:
                 h.score *= 1.0 + settings.theme_boost
         fused.sort(key=lambda h: -h.score)
-    return fused, terms, {"dense": 1.0, "bm25": bm25_weight}
+    return fused, terms, {"dense": 1.0, "bm25": bm25_weight, "questions": question_weight}
 
 
 def peak_factor(bm25: list[Hit], settings: Settings) -> float:
@@ -151,6 +158,8 @@ def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hi
     h.heading_path, h.page, h.anchor = list(chunk["heading_path"]), chunk.get("page"), chunk["anchor"]
     h.snippet, h.highlights = highlight(chunk["text"], terms)
     h.citation = citation(doc, chunk)
+    if not explain:
+        h.question = None  # the editors' question that matched: for evaluators, not for every response
     if explain:
         h.matched_terms = matched_terms(" ".join([doc["title"], *chunk["heading_path"], chunk["text"]]), terms)
     return h

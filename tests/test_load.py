@@ -63,6 +63,10 @@ BODY = "Dette er en kort veileder om hvordan skolen arbeider mot mobbing i frimi
     (("language: nb", "language: sv"), "language", "'sv' is not one of: nb, nn, en"),
     (("publisher: SoVei kunnskapsbank\n", ""), "publisher", "is missing"),
     (("    url: https://www.udir.no\nlast", "    url: www.udir.no\nlast"), "sources[0].url", "must be a full http(s) URL"),
+    (("last_reviewed: 2026-11-27\n", "last_reviewed: 2026-11-27\nquestions: hva gjør jeg\n"), "questions",
+     "must be a list of questions"),
+    (("last_reviewed: 2026-11-27\n", 'last_reviewed: 2026-11-27\nquestions:\n  - "hva gjør jeg"\n  - ""\n'),
+     "questions[1]", "is empty or not text"),
 ])
 def test_bad_front_matter_names_file_and_field(mini_corpus, change, field, words):
     path = _write(mini_corpus, "ny.md", GOOD_HEAD.replace(*change) + BODY)
