@@ -138,5 +138,5 @@ def test_explain_gives_the_fusion_weights_and_english_questions_use_the_vectors_
     nb = client.get("/api/search", params={"q": "mobbing i friminuttet", "explain": "true"}).json()
     en = client.get("/api/search", params={"q": "how do I talk to a child about bullying", "explain": "true"}).json()
     assert nb["fusion_weights"]["dense"] == 1.0 and nb["fusion_weights"]["bm25"] > 0
-    assert en["fusion_weights"] == {"dense": 1.0, "bm25": 0.0}
+    assert en["fusion_weights"] == {"dense": 1.0, "bm25": 0.0, "questions": 0.0}
     assert client.get("/api/search", params={"q": "mobbing"}).json()["fusion_weights"] is None

