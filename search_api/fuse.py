@@ -43,7 +43,7 @@ def rrf_documents(fused: list[Hit], matches, weight: float, k: int, entry_hit) -
     ranking by RRF: every passage of a listed document gains weight / (k + the document's rank), so the
     order within a document stays the passages' own. A listed document with no passage in `fused`
     enters with `entry_hit(doc_id)`, its first passage."""
-    if not matches or weight <= 0:
+    if not matches:
         return fused
     by_doc = {m.doc_id: m for m in matches}
     present: set[str] = set()

@@ -108,7 +108,7 @@ class QuestionMatch:
 def question_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]],
                     limit: int) -> list[QuestionMatch]:
     """Documents ranked by the editors' question closest to the practitioner's (one entry per document)."""
-    if snap.question_vectors is None or not snap.questions:
+    if not snap.questions:
         return []
     docs = allowed_rows(snap, filters, level="document")
     mask = None if docs is None else docs[snap.question_doc]

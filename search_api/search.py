@@ -158,8 +158,8 @@ def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hi
     h.heading_path, h.page, h.anchor = list(chunk["heading_path"]), chunk.get("page"), chunk["anchor"]
     h.snippet, h.highlights = highlight(chunk["text"], terms)
     h.citation = citation(doc, chunk)
-    if not explain:
-        h.question = None  # the editors' question that matched: for evaluators, not for every response
     if explain:
         h.matched_terms = matched_terms(" ".join([doc["title"], *chunk["heading_path"], chunk["text"]]), terms)
+    else:
+        h.question = None  # the editors' question that matched: for evaluators, not for every response
     return h
