@@ -26,10 +26,11 @@ from pathlib import Path
 import psutil
 
 from evaluations.harness import suite_index
-from evaluations.suites import SUITES, SuiteMissing, practitioner
+from evaluations.suites import SUITES, practitioner
 from indexer.build import build_index, chunk_params
 from indexer.chunk import chunk_document, passage_text
 from indexer.embed import load_embedder
+from indexer.errors import SuiteMissing
 from indexer.settings import ROOT, Settings
 from search_api.index_store import IndexStore
 from search_api.params import SearchRequest
