@@ -20,11 +20,11 @@ def main() -> int:
     from indexer.errors import SoveiError
     from indexer.settings import get_settings
 
-    settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # FAISS logs each CPU-specific build it fails to import before the one it loads: noise, not errors.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
+        settings = get_settings()  # an invalid setting stops here, before the model loads
         check_index(settings)
     except SoveiError as exc:
         print(f"Kan ikke starte: {exc}", file=sys.stderr)
