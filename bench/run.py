@@ -158,7 +158,7 @@ def main(argv=None) -> int:
         hammer(url, queries[:10], 1, 1)  # warm-up
         for clients in clients_list:
             before = sum(server.cpu_times()[:2])
-            load, _ = hammer(url, queries, clients, secs)
+            load = hammer(url, queries, clients, secs)
             cpu = (sum(server.cpu_times()[:2]) - before) / max(len(load.records), 1) * 1000
             fig[f"HTTP {label(clients)}"] = load.p50()
             fig[f"req/s {label(clients)}"] = load.rps
