@@ -296,7 +296,7 @@ class E5TorchEncoder:
         """bf16 or fp32, whichever encodes PRECISION_PROBES faster here (best of 3, after a warm-up); logged.
 
         bf16 is not always the faster where the CPU has it (the layers convert activations back and forth),
-        and without native bf16 it is emulated: about 60x slower on an AMD EPYC (make bench prints both)."""
+        and without native bf16 it is emulated and several times slower (make bench prints both)."""
         torch = self.torch
         if not native_bf16():
             log.info("e5_torch precision: fp32 (this CPU has no native bf16)")

@@ -87,8 +87,7 @@ class Settings:
     question_weight: float = field(default=0.0, metadata=between(0, 100))
     """SOVEI_QUESTION_WEIGHT: weight in fusion of the documents ranked by their editor-written questions
     (front matter `questions`) closest to the practitioner's; 0 = off. Only with rrf (and dense).
-    Off by default: measured in session 5, every weight above 0.1 lowered the practitioner suite
-    (1.0: nDCG@10 0.7099 -> 0.6880; evaluations/configs/questions.json, evaluations/README.md)."""
+    Off by default: it lowered the practitioner suite (evaluations/README.md, configs/questions.json)."""
 
     rrf_k: int = field(default=60, metadata=between(0, 10_000))
     """SOVEI_RRF_K: the k constant of reciprocal rank fusion."""

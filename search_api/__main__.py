@@ -8,9 +8,9 @@ import sys
 
 # Before torch and FAISS load their OpenMP runtimes: the service calls them from worker threads,
 # where a parallel region costs more than it saves for one question (`make bench` prints the
-# encoder's cost per thread placement; a one-off comparison of this setting gave HTTP p50 25 -> 18 ms
-# for one client). Questions go to SOVEI_THREADS encoder threads of one core each instead, which
-# batch the questions waiting (indexer/embed.py QuestionBatcher).
+# encoder's cost per thread placement; evaluations/README.md, «Service speed»). Questions go to
+# SOVEI_THREADS encoder threads of one core each instead, which batch the questions waiting
+# (indexer/embed.py QuestionBatcher).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
