@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, get
-from litestar.openapi.spec import Operation, Parameter as OpenAPIParameter, Schema
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter as OpenAPIParameter, Schema
 from litestar.params import Parameter
 
 from indexer.filters import FILTERS
@@ -59,7 +59,8 @@ class WithFilterParameters(Operation):
             OpenAPIParameter(name=f.param, param_in="query", required=False,
                              description=(f"One of {', '.join(f.values)}" if f.values else "Theme id")
                              + "; repeat for several (any of)",
-                             schema=Schema(type="array", items=Schema(type="string", enum=list(f.values or ()) or None)))
+                             schema=Schema(type=OpenAPIType.ARRAY,
+                                           items=Schema(type=OpenAPIType.STRING, enum=list(f.values) if f.values else None)))
             for f in FILTERS)]
 
 
