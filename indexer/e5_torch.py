@@ -25,10 +25,10 @@ import copy
 import functools
 import logging
 import mmap
-import time
 import os
 import re
 import struct
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

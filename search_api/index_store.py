@@ -1,7 +1,7 @@
 """Open an index generation once and follow the `current` link to newer generations.
 
-A request takes one `Snapshot` at its start and uses only that, so a re-index swapped in
-mid-request never mixes two generations.
+The service (`service.py`) takes one `Snapshot` per request and uses only that, so a re-index
+swapped in mid-request never mixes two generations.
 """
 
 from __future__ import annotations
