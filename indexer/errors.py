@@ -57,6 +57,10 @@ class IndexMismatchError(SoveiError):
     """The index on disk was built with other settings than the service uses."""
 
 
+class ArtifactError(SoveiError):
+    """A published index artifact is corrupt, truncated, unsafe or not for this code and model."""
+
+
 # --- requests (the service) ----------------------------------------------------------------------
 
 class BadParameter(SoveiError):
