@@ -77,6 +77,12 @@ class NotFound(SoveiError):
     """A document, theme or file that the index does not have."""
 
 
+# --- serving replicas ------------------------------------------------------------------------------
+
+class ReplicaError(SoveiError):
+    """`make serve-replicas` cannot start or stop: nginx missing, a port in use, a replica that does not come up."""
+
+
 # --- evaluations ---------------------------------------------------------------------------------
 
 class SuiteMissing(SoveiError):
