@@ -90,7 +90,8 @@ def _publish(settings: Settings, out_dir: str) -> int:
     except (SoveiError, OSError) as exc:
         print(f"Not published: {exc}", file=sys.stderr)
         return 2
-    print(f"Published {out.generation} → {out.path} ({out.bytes / 2**20:.1f} MiB, sha256 {out.sha256}).")
+    print(f"{'Published' if out.new else 'Already published'} {out.generation} → {out.path} "
+          f"({out.bytes / 2**20:.1f} MiB, sha256 {out.sha256}).")
     return 0
 
 

@@ -173,9 +173,8 @@ class Supervisor:
             (self.prefix / "tmp" / name).mkdir(parents=True, exist_ok=True)
         s = self.settings
         proxy = Proxy(listen=f"{_url_host(s.host)}:{s.port}", upstreams=[f"127.0.0.1:{p}" for p in self.ports],
-                      prefix=self.prefix, rate_per_minute=s.proxy_rate_limit, burst=s.proxy_burst,
-                      max_query_chars=s.max_query_chars)
-        (self.prefix / "nginx.conf").write_text(config(proxy), encoding="utf-8")
+                      rate_per_minute=s.proxy_rate_limit, burst=s.proxy_burst, max_query_chars=s.max_query_chars)
+        (self.prefix / "nginx.conf").write_text(config(proxy, self.prefix), encoding="utf-8")
         test = subprocess.run([*self.nginx.argv, "-t", "-q"], capture_output=True, text=True)
         if test.returncode != 0:
             raise ReplicaError(f"nginx refuses the generated {self.prefix / 'nginx.conf'}:\n{test.stderr.strip()}")

@@ -44,6 +44,9 @@ def test_publish_writes_one_tarball_and_a_checksum_that_sha256sum_accepts(publis
         names = tar.getnames()
     assert f"{generation}/manifest.json" in names and f"{generation}/SHA256SUMS" in names
     assert all(n.startswith(generation + "/") for n in names)
+    # again: the same file stays (a timer publishes after every --if-stale)
+    again = publish_artifact(mini_index.index_dir, published.path.parent)
+    assert not again.new and again.sha256 == published.sha256
 
 
 def test_install_makes_the_generation_current_under_its_own_name(published, host):
