@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,9 +25,14 @@ def free_port() -> int:
 
 
 def free_ports(n: int) -> int:
-    """The first of n consecutive free loopback ports (nginx on the first, the replicas on the ones after)."""
-    for _ in range(100):
-        first = free_port()
+    """The first of n consecutive free loopback ports (nginx on the first, the replicas on the ones after).
+
+    Below the kernel's ephemeral range: a port from it can be taken by any outgoing connection on the machine
+    between this check and the replicas' bind."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        first = rng.randrange(10_000, low - n)
         try:
             for port in range(first, first + n):
                 with socket.socket() as s:

@@ -11,7 +11,9 @@ this supervisor, from a prefix in the run folder (var/replicas/nginx): nothing s
 changed. A replica or nginx that exits is started again — at once, then after 1, 2, 4 … 30 s while it
 keeps failing to come up — and nginx sends requests to the other replicas meanwhile. The run folder's
 state.json lists every PID; stopping signals exactly those PIDs and waits until each is gone. The kernel
-sends the children SIGTERM if the supervisor itself is killed (PR_SET_PDEATHSIG).
+sends the children SIGTERM if the supervisor itself is killed (PR_SET_PDEATHSIG), and hands it what a
+child leaves behind (PR_SET_CHILD_SUBREAPER): nginx's workers outlive a master killed with SIGKILL and
+keep its port, so they are stopped before nginx is started again.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class Supervisor:
 
     def start(self) -> None:
         """Replicas first, then nginx once they answer; returns when nginx answers /healthz."""
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         running = read_state(self.run_dir)
         if running and _alive(running.get("supervisor"), "search_api.replicas"):
@@ -145,6 +148,7 @@ class Supervisor:
                     log.warning("%s (pid %d) ended by %s; starting it again%s", c.name, c.proc.pid, why,
                                 f" in {delay:.0f} s" if delay else "")
                     c.proc, c.ready, c.retry_at = None, False, time.monotonic() + delay
+                    self._stop_strays()
                 if c.proc is None and c.retry_at is not None and time.monotonic() >= c.retry_at and \
                         not self.stopping.is_set():
                     changed = True
@@ -164,9 +168,29 @@ class Supervisor:
         self.stopping.set()
         _stop_pids([(self.nginx.proc, signal.SIGQUIT)])
         _stop_pids([(r.proc, signal.SIGTERM) for r in self.replicas])
+        self._stop_strays()
         for c in self.children:
             c.ready = False
         (self.run_dir / STATE).unlink(missing_ok=True)
+
+    def _stop_strays(self) -> None:
+        """Stop what a child left behind and the kernel handed to us (nginx's workers after its master died)."""
+        known = {c.pid for c in self.children if c.pid}
+        strays = [pid for pid in _children_of(os.getpid()) if pid not in known]
+        for pid in strays:
+            log.warning("pid %d was left behind by a child that ended: SIGTERM", pid)
+            _signal(pid, signal.SIGTERM)
+        for pid in strays:
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            try:
+                while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                    if time.monotonic() > deadline:
+                        _signal(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        break
+                    time.sleep(0.05)
+            except ChildProcessError:
+                pass  # reaped already
 
     def _write_config(self) -> None:
         for name in TEMP_DIRS.values():
@@ -276,11 +300,38 @@ def _stop_pids(procs: list[tuple[subprocess.Popen | None, int]]) -> None:
             p.wait()
 
 
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36  # linux/prctl.h
+
+
+def _prctl(option: int, value: int) -> None:
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
 def _die_with(parent: int) -> None:
     """In the child before exec: SIGTERM when the supervisor dies (also by SIGKILL), so nothing is orphaned."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the supervisor died before prctl took effect
         os._exit(1)
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _copy_redacted(stream, path: Path) -> None:
