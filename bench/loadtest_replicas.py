@@ -66,12 +66,15 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=20, help="load through nginx at least this long")
     ap.add_argument("--baseline", type=float, default=10, help="seconds of the same load on one process first")
-    ap.add_argument("--replicas", type=int, default=0, help="service processes behind nginx (0: one per core)")
+    ap.add_argument("--replicas", type=int, default=0,
+                    help="service processes behind nginx, at least 2: one is killed (0: one per core, at least 2)")
     ap.add_argument("--wait", type=float, default=120, help="at most this long for each event (an answer, a restart)")
     ap.add_argument("--max-p99-ratio", type=float, default=3.0,
                     help="fail when p99 through nginx is above this many times the single process's")
     args = ap.parse_args(argv)
-    replicas = args.replicas or cores()
+    if args.replicas == 1:
+        ap.error("--replicas 1: one replica is killed midway, so at least 2 are needed")
+    replicas = args.replicas or max(2, cores())
 
     with scratch_index() as (settings, tmp, reindex):
         corpus_dirs = ":".join(map(str, settings.corpus_dirs))
