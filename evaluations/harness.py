@@ -17,7 +17,8 @@ from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
-from search_api.search import rank
+from search_api.legal import hit_section_id
+from search_api.search import best_per_document, rank
 
 from .suites import Suite
 from .systems import INDEX_FIELDS, settings_for
@@ -73,6 +74,14 @@ def doc_run(doc_ids) -> dict[str, float]:
     return row or {"__none__": 0.0}
 
 
+def result_ids(snap: Snapshot, fused, unit: str):
+    """What each result counts as: its document, or for a `section` suite a law hit's section (the section of
+    the passage the page shows for that document)."""
+    if unit == "section":
+        return (hit_section_id(snap, h) or h.doc_id for h in best_per_document(fused))
+    return (h.doc_id for h in fused)
+
+
 def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvecs: dict[str, np.ndarray],
                progress=None) -> SystemResult:
     emb = load_embedder(settings.model, settings.threads)
@@ -80,7 +89,7 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
     qids = list(suite.qrels)
     for qid in (progress(qids, desc=f"{suite.name}/{name}", unit="q") if progress else qids):
         fused, *_ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
-        run[qid] = doc_run(h.doc_id for h in fused)
+        run[qid] = doc_run(result_ids(snap, fused, suite.unit))
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
     metrics = METRICS + (GRADED_METRICS if suite.graded else [])
     means = evaluate(qrels, ranx_run, metrics, make_comparable=True)

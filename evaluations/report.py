@@ -97,6 +97,29 @@ def render(suite: Suite, results: list[SystemResult]) -> str:
     return "\n".join(parts)
 
 
+LEGAL_TARGET = 0.90
+
+
+def top3_report(suite: Suite, results: list[SystemResult]) -> str:
+    """The legal suite's target: a grade-2 section in the top 3 (hit_rate@3-l2), with the questions missed."""
+    lines = [f"Right section in the top 3 (target ≥ {LEGAL_TARGET:.0%}):", "",
+             "| system | questions | right section in top 3 | share |", "|---|---:|---:|---:|"]
+    for r in results:
+        scores = r.per_query.get("hit_rate@3-l2", {})
+        hits = sum(1 for q in suite.qrels if scores.get(q, 0) > 0)
+        lines.append(f"| {r.name} | {len(suite.qrels)} | {hits} | {hits / max(len(suite.qrels), 1):.1%} |")
+    hybrid = next((r for r in results if r.name == "hybrid"), None)
+    if hybrid:
+        missed = [q for q in suite.qrels if hybrid.per_query.get("hit_rate@3-l2", {}).get(q, 0) == 0]
+        if missed:
+            lines += ["", "Missed by hybrid (question → wanted; top 3 returned):"]
+            for q in missed:
+                wanted = ", ".join(d for d, g in suite.qrels[q].items() if g >= 2)
+                top = sorted(hybrid.run.get(q, {}), key=lambda d: -hybrid.run[q][d])[:3]
+                lines.append(f"- `{q}` {suite.queries[q]} → {wanted}; got {', '.join(top)}")
+    return "\n".join(lines)
+
+
 def compare(suite: Suite, a: SystemResult, b: SystemResult, metric: str = "ndcg@10", threshold: float = 0.05) -> str:
     wins, losses = [], []
     for qid in suite.qrels:

@@ -94,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             extra = translated.translation_report(suite, systems, base, results)
             if extra:
                 text += "\n\n" + "\n".join(extra)
-            if suite.graded and "hybrid" in systems:
+            if suite.name == "practitioner" and "hybrid" in systems:
                 text += "\n" + "\n".join(answers.answer_report(suite, base))
+            if suite.unit == "section":
+                text += "\n\n" + report.top3_report(suite, results)
             if suite.name == "practitioner":
                 text += "\n\n" + "\n".join(suggestions.suggestion_report(suite, base))
             if args.compare:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from indexer.documents import Document, Theme
 from indexer.errors import SuiteMissing
+from indexer.laws import section_id
 from indexer.load import load_corpus
 from indexer.settings import ROOT, Settings
 from indexer.themes import find_themes_file, load_themes
@@ -31,6 +32,9 @@ class Suite:
     qrels_written: dict[str, dict[str, int]] | None = None
     """The judgments written with the questions, before pooling added judged documents from systems' top 10
     (None when the suite was never pooled)."""
+    unit: str = "document"
+    """What a judgment names: a `document` id, or a law `section` (`lov/2023-06-09-30/§12-4`): a result then
+    counts as the section of its cited passage (a law hit) or as its document (any other)."""
 
     @property
     def fingerprint(self) -> str:
@@ -76,17 +80,39 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def practitioner(settings: Settings) -> Suite:
-    """Our own questions, judged at document level against corpus/ (indexed exactly as served)."""
+    """Our own questions, judged at document level against corpus/, indexed exactly as served (with the law
+    texts of SOVEI_LAW_DIRS: a law chapter is never judged, so it counts as not relevant)."""
     folder = SUITES_DIR / "practitioner"
     queries, meta = read_queries(folder / "queries.jsonl")
     qrels = read_qrels(folder / "qrels.tsv")
     themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs)
     missing = {d for q in qrels.values() for d in q} - {d.id for d in loaded.documents}
     if missing:
         raise SuiteMissing(f"{folder / 'qrels.tsv'} judges documents not in the corpus: {', '.join(sorted(missing))}")
     written = read_qrels(folder / "qrels-written.tsv") if (folder / "qrels-written.tsv").exists() else None
     return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", written)
+
+
+def legal(settings: Settings) -> Suite:
+    """Legal questions judged to law sections (suites/legal/README.md), over the bank as served: corpus/ and
+    the law texts read where they lie (no corpus.jsonl: the law texts are not copied into the repository)."""
+    folder = SUITES_DIR / "legal"
+    if not settings.law_dirs:
+        raise SuiteMissing("no law texts (SOVEI_LAW_DIRS is empty, and ../shared/corpus-public/laws is not there); "
+                           "the legal suite needs them")
+    queries, meta = read_queries(folder / "queries.jsonl")
+    qrels = read_qrels(folder / "qrels.tsv")
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs)
+    have = {section_id(law.refid, s.number) for law in loaded.laws for s in law.sections}
+    missing = sorted({d for q in qrels.values() for d in q} - have)
+    if missing:
+        raise SuiteMissing(f"{folder / 'qrels.tsv'} judges sections not in the law texts of SOVEI_LAW_DIRS: "
+                           f"{', '.join(missing)}")
+    return Suite("legal", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", unit="section")
 
 
 def norquad(settings: Settings) -> Suite:
@@ -111,4 +137,4 @@ def norquad(settings: Settings) -> Suite:
     return Suite("norquad-val", queries, qrels, docs, themes, meta, SUITES_DIR / "norquad-val" / "expected.json")
 
 
-SUITES = {"practitioner": practitioner, "norquad-val": norquad}
+SUITES = {"practitioner": practitioner, "legal": legal, "norquad-val": norquad}

@@ -17,6 +17,7 @@ from .chunk import ChunkParams, chunk_document, passage_text
 from .embed import EmbeddingCache, load_embedder, model_id_for, text_key
 from .errors import CorpusError, DocumentError
 from .language import center_by_language, passage_language
+from .laws import find_mapping, law_files, mapped_refids
 from .load import corpus_files, load_corpus
 from .manifest import DOCUMENTS, FORMAT_VERSION, Manifest
 from .settings import Settings
@@ -39,6 +40,10 @@ class BuildSummary:
     up_to_date: bool = False
     cache_sizes: tuple[int, int] | None = None
     """(vectors before, after) when the embedding cache was pruned to this corpus."""
+    laws: list[str] = field(default_factory=list)
+    """The laws indexed («opplæringslova (lov/2023-06-09-30, sist endret lov/2025-06-20-39)»)."""
+    not_in_force: list[str] = field(default_factory=list)
+    """Law files left out because the law has not taken effect, with the reason."""
 
     def line(self) -> str:
         if self.up_to_date:
@@ -46,6 +51,15 @@ class BuildSummary:
         return (f"Indexed {self.documents} documents → {self.chunks} chunks in {self.seconds:.1f} s: "
                 f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
                 f"{len(self.skipped)} skipped; {self.embedded} chunks embedded, {self.cached} from cache.")
+
+    def law_line(self) -> str:
+        """What the law folders gave, in one line (printed under the summary)."""
+        if not self.laws and not self.not_in_force:
+            return "No law texts (SOVEI_LAW_DIRS is empty or its folders hold none): the bank serves without laws."
+        out = f"Laws: {len(self.laws)} in force ({', '.join(self.laws)})"
+        if self.not_in_force:
+            out += f"; left out, not in force: {', '.join(self.not_in_force)}"
+        return out + "."
 
 
 def chunk_params(settings: Settings) -> ChunkParams:
@@ -60,7 +74,13 @@ def corpus_fingerprint(settings: Settings) -> str:
                          FORMAT_VERSION]).encode())
     themes = find_themes_file(settings.corpus_dirs)
     files = [(themes.parent, themes)] if themes.exists() else []
-    for corpus_dir, path in files + corpus_files(settings.corpus_dirs):
+    mapping = find_mapping(settings.corpus_dirs)
+    files += [(mapping.parent.parent, mapping)] if mapping else []
+    files += corpus_files(settings.corpus_dirs)
+    if settings.law_dirs:
+        files += [(folder.parent, path) for folder, path in law_files(settings.law_dirs, mapped_refids(settings.corpus_dirs))]
+    h.update(json.dumps([str(d) for d in settings.law_dirs]).encode())
+    for corpus_dir, path in files:
         h.update(str(path.relative_to(corpus_dir.parent)).encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
         sidecar = path.with_name(path.name + ".yml")
@@ -107,18 +127,25 @@ def build_index(settings: Settings, strict: bool = True, show_progress: bool = F
 
     themes = load_themes(find_themes_file(settings.corpus_dirs))
     loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
-                         progress=(lambda xs: progress(xs, desc="Leser", unit="fil")) if progress else None)
+                         progress=(lambda xs: progress(xs, desc="Leser", unit="fil")) if progress else None,
+                         law_dirs=settings.law_dirs)
     if loaded.problems and strict:
         raise CorpusError(loaded.problems)
     if not loaded.documents:
         raise CorpusError([DocumentError(",".join(map(str, settings.corpus_dirs)), None, "no documents to index")])
-    return build_from_documents(settings, loaded.documents, themes, fingerprint, loaded.problems, progress,
-                                started, prune_cache)
+    laws = [f"{law.short_title} ({law.refid}" + (f", sist endret {law.amended_by}" if law.amended_by else "") + ")"
+            for law in loaded.laws]
+    summary = build_from_documents(settings, loaded.documents, themes, fingerprint, loaded.problems, progress,
+                                   started, prune_cache,
+                                   laws={"law_dirs": [str(d) for d in settings.law_dirs], "laws": laws,
+                                         "not_in_force": [str(n) for n in loaded.not_in_force]})
+    summary.laws, summary.not_in_force = laws, [str(n) for n in loaded.not_in_force]
+    return summary
 
 
 def build_from_documents(settings: Settings, docs: list, themes: list, fingerprint: str,
                          problems: list | None = None, progress=None, started: float | None = None,
-                         prune_cache: bool = False) -> BuildSummary:
+                         prune_cache: bool = False, laws: dict | None = None) -> BuildSummary:
     """chunk → embed → write → publish, for documents from any source (the corpus, or a benchmark)."""
     started = time.perf_counter() if started is None else started
     problems = problems or []
@@ -148,7 +175,8 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     now = {d.id: d.sha256 for d in docs}
     counts = {"documents": len(docs), "chunks": len(chunks),
               "themes": {t.id: sum(t.id in d.themes for d in docs) for t in themes},
-              "pdf_pages": sum(len(d.pages) for d in docs), "questions": len(questions)}
+              "pdf_pages": sum(len(d.pages) for d in docs), "questions": len(questions),
+              "law_chapters": sum(d.content_type == "lov" for d in docs)}
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -160,6 +188,7 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
         counts=counts, versions=_versions(),
         skipped=[{"path": p.path, "reason": p.problem} for p in problems],
         vector_centering=centering,
+        laws=laws or {},
     )
     folder = new_build_folder(settings.index_dir)
     acute = load_acute(find_themes_file(settings.corpus_dirs))

@@ -1,7 +1,9 @@
 """Document → Chunks: heading- and sentence-aware, with a small overlap.
 
 Chunks never cross a heading (Markdown) or a page (PDF), so every passage can be cited
-with one section or one page.
+with one section or one page. A law chapter (`content_type` `lov`) is cut differently: every § is its own
+passage, and a § longer than `max_words` is split between its ledd (never inside one unless a single
+ledd is longer), with no overlap, each part cited with its ledd («§ 13-4 første til tredje ledd»).
 """
 
 from __future__ import annotations
@@ -118,9 +120,71 @@ def layout(doc: Document, max_words: int) -> list[tuple[tuple[str, ...], int | N
     return [(path, None, blocks, units_of(blocks, max_words)) for path, blocks in sections(doc.body)]
 
 
+ORDINALS = {
+    "nb": ("første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende", "niende", "tiende",
+           "ellevte", "tolvte"),
+    "nn": ("første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuande", "åttande", "niande", "tiande",
+           "ellevte", "tolvte"),
+}
+
+
+def ledd_label(first: int, last: int, language: str = "nb") -> str:
+    """0-based ledd numbers → «første ledd», «første og andre ledd», «tredje til femte ledd»."""
+    words = ORDINALS.get(language, ORDINALS["nb"])
+    name = (lambda i: words[i] if i < len(words) else f"{i + 1}.")
+    if first == last:
+        return f"{name(first)} ledd"
+    joiner = "og" if last == first + 1 else "til"
+    return f"{name(first)} {joiner} {name(last)} ledd"
+
+
+def ledd_ranges(blocks: list[str], units: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """[start, end) unit ranges of a section's ledd: a paragraph and the list items that follow it."""
+    starts = [b for b, block in enumerate(blocks) if not _LIST_ITEM.match(block) or b == 0]
+    first_unit = {}
+    for u, (b, _) in enumerate(units):
+        first_unit.setdefault(b, u)
+    bounds = [first_unit[b] for b in starts if b in first_unit] + [len(units)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _law_pieces(doc: Document, params: ChunkParams) -> list[tuple[str, tuple[str, ...], None, list]]:
+    """One piece per §; a long § as groups of whole ledd of at most `max_words` (a longer ledd by sentences)."""
+    pieces = []
+    no_overlap = ChunkParams(params.target_words, params.max_words, 0)
+    for sec, (heading_path, _page, blocks, units) in enumerate(layout(doc, params.max_words)):
+        texts = [u for _, u in units]
+        if not texts:
+            continue
+        if len(" ".join(texts).split()) <= params.max_words:
+            pieces.append((" ".join(texts), heading_path, None, [(sec, 0, len(texts))]))
+            continue
+        ledd = ledd_ranges(blocks, units)
+        groups: list[list[int]] = []
+        for i, (a, b) in enumerate(ledd):
+            words = len(" ".join(texts[a:b]).split())
+            if groups and sum(len(" ".join(texts[x:y]).split()) for x, y in (ledd[j] for j in groups[-1])) \
+                    + words <= params.max_words:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        for g in groups:
+            a, b = ledd[g[0]][0], ledd[g[-1]][1]
+            path = heading_path + (ledd_label(g[0], g[-1], doc.language),)
+            if len(" ".join(texts[a:b]).split()) <= params.max_words:
+                pieces.append((" ".join(texts[a:b]), path, None, [(sec, a, b)]))
+            else:  # one ledd longer than a passage: by sentences, still within the ledd
+                for x, y in pack(texts[a:b], no_overlap):
+                    pieces.append((" ".join(texts[a + x:a + y]), path, None, [(sec, a + x, a + y)]))
+    return pieces
+
+
 def chunk_document(doc: Document, params: ChunkParams) -> list[Chunk]:
     # (text, heading path, page, spans); a span is (section index, unit start, unit end)
     pieces: list[tuple[str, tuple[str, ...], int | None, list[tuple[int, int, int]]]] = []
+    if doc.content_type == "lov":
+        return [Chunk(doc.id, i, text, path, page, f"c{i}", tuple(spans))
+                for i, (text, path, page, spans) in enumerate(_law_pieces(doc, params))]
     for sec, (heading_path, page, _blocks, units) in enumerate(layout(doc, params.max_words)):
         texts = [u for _, u in units]
         ranges = pack(texts, params)

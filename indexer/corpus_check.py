@@ -1,91 +1,76 @@
 """`make check-corpus`: validate the corpus before it is indexed, and print its counts.
 
-Checks front matter (through the loader), PDF sidecars, unique ids, sources, and that every
-law reference ("opplæringslova § 12-4") names a section that exists in the law in force.
+Checks front matter (through the loader), PDF sidecars, unique ids, sources, the law texts of
+SOVEI_LAW_DIRS and their mapping, that every law reference ("opplæringslova § 12-4") names a section that
+exists in the law in force (`lawrefs.py`), and that no webinar or course promises a recording or a
+scheduled course without its address (`promises.py`).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from .documents import Document
-from .errors import ConfigError
+from .errors import ConfigError, DocumentError
+from .laws import LawMapping, law_name, load_laws, load_mapping
+from .lawrefs import REPEALED, LawRef, references
 from .load import load_corpus
-from .settings import ROOT, Settings
+from .promises import promise_problems
+from .settings import Settings
 from .themes import find_themes_file, load_themes
 
-LAWS_DIR = ROOT.parent / "shared" / "corpus-public" / "laws"
+@dataclass
+class LawIndex:
+    """The laws the references are checked against: each spelling → the law's name, each name → its sections."""
 
-# Names as they appear in our texts → the law file in force. The 1998 Education Act and the
-# 1992 Child Welfare Act are repealed: referring to them is an error, not a lookup.
-LAW_FILES = {
-    "opplæringslova": "lov-2023-06-09-30-opplaeringslova.md",
-    "barnevernsloven": "lov-2021-06-18-97-barnevernsloven.md",
-    "helsepersonelloven": "lov-1999-07-02-64-helsepersonelloven.md",
-    "forvaltningsloven": "lov-1967-02-10-forvaltningsloven.md",
-    "barnelova": "lov-1981-04-08-7-barnelova.md",
-    "barneloven": "lov-1981-04-08-7-barnelova.md",
-    "pasient- og brukerrettighetsloven": "lov-1999-07-02-63-pasient-og-brukerrettighetsloven.md",
-    "psykisk helsevernloven": "lov-1999-07-02-62-psykisk-helsevernloven.md",
-    "privatskolelova": "lov-2003-07-04-84-privatskolelova.md",
-}
-ALIASES = {"opplæringsloven": "opplæringslova", "barnevernloven": "barnevernsloven"}
-_SECTION = r"\d+(?:-\d+)?(?:\s?(?-i:[a-h])(?![a-zæøåA-ZÆØÅ]))?"
-LAW_REF = re.compile(
-    r"\b(" + "|".join(re.escape(n) for n in sorted({*LAW_FILES, *ALIASES}, key=len, reverse=True)) + r")"
-    r"\s+(§§?)\s*(" + _SECTION + r"(?:\s*(?:,|og|til|–|-)\s*" + _SECTION + r")*)", re.IGNORECASE)
-REPEALED = re.compile(r"§\s*9\s?A-\d+")
+    names: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, set[str]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    """name → the law file, for messages."""
 
 
-@dataclass(frozen=True)
-class LawRef:
-    law: str
-    section: str
-    text: str
+def law_index(laws, mapping: LawMapping) -> LawIndex:
+    """From the law texts read (`laws.LawText`) and the mapping's names and aliases."""
+    out = LawIndex()
+    for law in laws:
+        entry = mapping.entry(law.refid)
+        name = law_name(law, entry)
+        for spelling in (name, law.short_title, *(entry.aliases if entry else ())):
+            out.names.setdefault(spelling.lower(), name)
+        out.sections[name] = {s.key for s in law.sections}
+        out.files[name] = law.path
+    return out
 
 
-def law_references(text: str) -> list[LawRef]:
-    refs = []
-    for m in LAW_REF.finditer(text):
-        law = m.group(1).lower()
-        law = ALIASES.get(law, law)
-        for sec in re.findall(_SECTION, m.group(3)):
-            refs.append(LawRef(law, normalise_section(sec), m.group(0)))
-    return refs
+def default_law_index(settings: Settings | None = None) -> LawIndex:
+    """The laws of SOVEI_LAW_DIRS (default: ../shared/corpus-public/laws) with the corpus's mapping."""
+    settings = settings or Settings.from_env()
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    mapping = load_mapping(settings.corpus_dirs, {t.id for t in themes})
+    return law_index(load_laws(settings.law_dirs, mapping).laws, mapping)
 
 
-def normalise_section(sec: str) -> str:
-    return re.sub(r"\s+", "", sec).lower()
+def law_references(text: str, index: LawIndex | None = None) -> list[LawRef]:
+    return references(text, (index or default_law_index()).names)
 
 
-def law_sections(law_file: Path) -> set[str]:
-    """Section numbers of a law text, from headings such as '#### § 13-2. Plikt …' or '§ 10 a.'."""
-    found = set()
-    for line in law_file.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^#+\s*§\s*(\d+(?:-\d+)?(?:\s?[a-z])?)\s*\.", line)
-        if m:
-            found.add(normalise_section(m.group(1)))
-    return found
-
-
-def check_law_refs(docs: list[Document], laws_dir: Path = LAWS_DIR) -> list[str]:
+def check_law_refs(docs: list[Document], index: LawIndex | None = None) -> list[str]:
+    """Every «<law> § <section>» in the bank's own documents names a section that exists in the law in force."""
+    index = index or default_law_index()
     problems = []
-    cache: dict[str, set[str]] = {}
     for doc in docs:
+        if doc.content_type == "lov":
+            continue
         text = doc.body or "\n".join(doc.pages)
         if REPEALED.search(text):
             problems.append(f"{doc.path}: body cites '§ 9 A-…' of the repealed 1998 Education Act; "
                             "use opplæringslova (LOV-2023-06-09-30) kapittel 12")
-        for ref in law_references(REPEALED.sub("", text)):
-            if ref.law not in cache:
-                cache[ref.law] = law_sections(laws_dir / LAW_FILES[ref.law])
-            if ref.section not in cache[ref.law]:
+        for ref in references(REPEALED.sub("", text), index.names):
+            if ref.section not in index.sections.get(ref.law, set()):
                 problems.append(f"{doc.path}: body cites '{ref.text}', but {ref.law} has no § {ref.section} "
-                                f"(checked {LAW_FILES[ref.law]})")
+                                f"(checked {index.files.get(ref.law, 'the law text')})")
     return problems
 
 
@@ -107,16 +92,28 @@ def main() -> int:
         print(f"Invalid setting: {exc}", file=sys.stderr)
         return 3
     themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    theme_ids = {t.id for t in themes}
+    loaded = load_corpus(settings.corpus_dirs, theme_ids, settings.pdf_timeout_s, law_dirs=settings.law_dirs)
     problems = [str(p) for p in loaded.problems]
-    if LAWS_DIR.is_dir():
-        problems += check_law_refs(loaded.documents)
+    for skipped in loaded.not_in_force:
+        print(f"note: {skipped}; left out", file=sys.stderr)
+    if loaded.laws:
+        try:
+            problems += check_law_refs(loaded.documents, law_index(loaded.laws, load_mapping(settings.corpus_dirs,
+                                                                                               theme_ids)))
+        except DocumentError as exc:
+            problems.append(str(exc))
     else:
-        print(f"note: law texts not found at {LAWS_DIR}; law references not checked", file=sys.stderr)
-    docs = loaded.documents
+        print("note: no law texts (SOVEI_LAW_DIRS is empty or missing); law references not checked", file=sys.stderr)
+    for doc in loaded.documents:
+        problems += promise_problems(doc)
+    docs = [d for d in loaded.documents if d.content_type != "lov"]
     print(f"{len(docs)} documents")
     for name, c in counts(docs).items():
         print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))))
+    if loaded.laws:
+        print(f"laws: {len(loaded.laws)} in force, {len(loaded.documents) - len(docs)} chapters, "
+              f"{sum(len(law.sections) for law in loaded.laws)} sections ({', '.join(law.short_title for law in loaded.laws)})")
     if problems:
         print(f"\n{len(problems)} problem(s):", file=sys.stderr)
         for p in problems:

@@ -1,4 +1,5 @@
-"""Corpus folders → Document records (Markdown with front matter; PDFs with a sidecar)."""
+"""Corpus folders → Document records (Markdown with front matter; PDFs with a sidecar), and the law texts of
+SOVEI_LAW_DIRS through their own adapter (`laws.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import yaml
 
 from .documents import Document, LoadResult
 from .errors import DocumentError
-from .foreign import is_lovdata, load_mappings, map_lovdata
+from .laws import load_laws, load_mapping
 from .metadata import validate_metadata
 from .pdf import extract_pages
 
@@ -36,8 +37,7 @@ def display_path(corpus_dir: Path, path: Path) -> str:
     return str(Path(corpus_dir.name) / path.relative_to(corpus_dir))
 
 
-def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout_s: float = 30.0,
-                  mappings: dict | None = None) -> Document:
+def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout_s: float = 30.0) -> Document:
     shown = display_path(corpus_dir, path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -46,11 +46,11 @@ def load_document(corpus_dir: Path, path: Path, theme_ids: set[str], pdf_timeout
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() == ".md":
-        return _load_markdown(shown, data, digest, theme_ids, mappings or {})
+        return _load_markdown(shown, data, digest, theme_ids)
     return _load_pdf(shown, path, digest, theme_ids, pdf_timeout_s)
 
 
-def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str], mappings: dict) -> Document:
+def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str]) -> Document:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,8 +62,9 @@ def _load_markdown(shown: str, data: bytes, digest: str, theme_ids: set[str], ma
         where = f" at line {mark.line + 2}" if mark else ""
         raise DocumentError(shown, "front matter", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     raw = post.metadata
-    if is_lovdata(raw):
-        raw = map_lovdata(raw, mappings, shown)
+    if "id" not in raw and "refid" in raw and "tittel" in raw:
+        raise DocumentError(shown, "refid", "is a law text (norwegian-laws format), not a bank document; put its "
+                            "folder in SOVEI_LAW_DIRS instead of the corpus folders")
     meta = validate_metadata(raw, Path(shown), theme_ids)
     body = post.content.strip()
     if len(body.split()) < 20:
@@ -87,18 +88,29 @@ def _load_pdf(shown: str, path: Path, digest: str, theme_ids: set[str], timeout_
                     sha256=hashlib.sha256((digest + side_digest).encode()).hexdigest())
 
 
-def load_corpus(corpus_dirs, theme_ids: set[str], pdf_timeout_s: float = 30.0, progress=None) -> LoadResult:
-    """Load every document; collect problems instead of stopping at the first one."""
+def load_corpus(corpus_dirs, theme_ids: set[str], pdf_timeout_s: float = 30.0, progress=None,
+                law_dirs=()) -> LoadResult:
+    """Load every document, then the law texts of `law_dirs` (one document per chapter); collect problems
+    instead of stopping at the first one. Laws not in force are left out and listed in `not_in_force`."""
     result = LoadResult()
     seen: dict[str, str] = {}
     files = corpus_files(corpus_dirs)
-    mappings = load_mappings(corpus_dirs)
+    docs = []
     for corpus_dir, path in (progress(files) if progress else files):
         try:
-            doc = load_document(corpus_dir, path, theme_ids, pdf_timeout_s, mappings)
+            docs.append(load_document(corpus_dir, path, theme_ids, pdf_timeout_s))
         except DocumentError as exc:
             result.problems.append(exc)
-            continue
+    if law_dirs:
+        try:
+            laws = load_laws(law_dirs, load_mapping(corpus_dirs, theme_ids))
+        except DocumentError as exc:  # the mapping file itself
+            result.problems.append(exc)
+        else:
+            docs += laws.documents
+            result.problems += laws.problems
+            result.laws, result.not_in_force = laws.laws, laws.not_in_force
+    for doc in docs:
         if doc.id in seen:
             result.problems.append(DocumentError(doc.path, "id", f"duplicate id {doc.id!r}, also used by {seen[doc.id]}"))
             continue

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 3  # 2: vectors centred by language; 3: the editors' questions and their vectors
+FORMAT_VERSION = 4  # 2: vectors centred by language; 3: the editors' questions and their vectors; 4: law chapters
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"
@@ -35,6 +35,8 @@ class Manifest:
     versions: dict
     skipped: list = field(default_factory=list)
     vector_centering: dict = field(default_factory=dict)
+    laws: dict = field(default_factory=dict)
+    """The law folders read, the laws indexed and the law files left out as not in force."""
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")

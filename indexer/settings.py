@@ -17,6 +17,8 @@ from pathlib import Path
 from .errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+LAWS_DIR = ROOT.parent / "shared" / "corpus-public" / "laws"
+"""The law texts beside the repository (norwegian-laws format): the default of SOVEI_LAW_DIRS when present."""
 
 # Set before any model library is imported: no hub access at run time, and tokenizers'
 # own thread pool fights ours (query latency was seen to jump from 14 ms to 500 ms).
@@ -45,6 +47,10 @@ def _paths(value: str) -> tuple[Path, ...]:
 class Settings:
     corpus_dirs: tuple[Path, ...] = (ROOT / "corpus",)
     """SOVEI_CORPUS_DIRS / CORPUS_DIRS: colon-separated folders read by the indexer."""
+
+    law_dirs: tuple[Path, ...] = field(default_factory=lambda: (LAWS_DIR,) if LAWS_DIR.is_dir() else ())
+    """SOVEI_LAW_DIRS: colon-separated folders of law texts in the norwegian-laws format, read where they lie
+    (indexer/laws.py); default ../shared/corpus-public/laws when it exists; empty = no laws."""
 
     index_dir: Path = ROOT / "var" / "index"
     """SOVEI_INDEX_DIR: holds index generations and the `current` link the service reads."""
@@ -108,6 +114,10 @@ class Settings:
     theme_boost: float = field(default=0.3, metadata=between(0, 10))
     """SOVEI_THEME_BOOST: fused-score bonus (fraction) for hits in the theme the thesaurus routes to."""
 
+    law_ranking: int = field(default=1, metadata=one_of(0, 1))
+    """SOVEI_LAW_RANKING: 1 = after fusion, a legal question lifts the law's sections and a practical one keeps
+    the guides above the law (search_api/legal.py); 0 = the fused order as it is."""
+
     host: str = "127.0.0.1"
     """SOVEI_HOST: address the web service binds to."""
 
@@ -154,11 +164,14 @@ class Settings:
             raw = env.get(key)
             if f.name == "corpus_dirs" and raw is None:
                 raw = env.get("CORPUS_DIRS")
+            if f.name == "law_dirs" and raw is not None and not raw.strip():
+                values[f.name] = ()  # set but empty: the bank serves without laws
+                continue
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f, raw.strip())
         values.update(overrides)
-        for name in ("corpus_dirs",):
+        for name in ("corpus_dirs", "law_dirs"):
             if name in values and isinstance(values[name], (str, Path)):
                 values[name] = _paths(str(values[name]))
         for name in ("index_dir", "cache_dir"):

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from .documents import Acute, Chunk, Document, EditorQuestion, Source, Theme
+from .documents import Acute, Chunk, Document, EditorQuestion, Law, Source, Theme
 from .manifest import ACUTE, CHUNKS, DOCUMENTS, QUESTIONS, THEMES
 
 
@@ -26,7 +26,7 @@ def document_from_record(rec: dict) -> Document:
         "themes": tuple(rec["themes"]), "audience": tuple(rec["audience"]),
         "published": date.fromisoformat(rec["published"]), "last_reviewed": date.fromisoformat(rec["last_reviewed"]),
         "sources": tuple(Source(**s) for s in rec["sources"]), "pages": tuple(rec.get("pages", ())),
-        "questions": tuple(rec.get("questions", ())),
+        "questions": tuple(rec.get("questions", ())), "law": Law(**{**rec["law"], "aliases": tuple(rec["law"].get("aliases", ()))}) if rec.get("law") else None,
     })
 
 

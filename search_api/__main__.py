@@ -25,10 +25,11 @@ def main() -> int:
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
         settings = get_settings()  # an invalid setting stops here, before the model loads
-        check_index(settings)
+        manifest = check_index(settings)
     except SoveiError as exc:
         print(f"Kan ikke starte: {exc}", file=sys.stderr)
         return 2
+    print(law_line(manifest), flush=True)
     print(f"SoVei kunnskapsbank: http://{settings.host}:{settings.port}/  (Ctrl+C stopper)", flush=True)
     try:
         # access_log off: uvicorn would log full URLs, and query strings can describe a child.
@@ -40,14 +41,24 @@ def main() -> int:
     return 0
 
 
-def check_index(settings) -> None:
-    """Fail before the server starts, with the fix, when there is no usable index."""
+def law_line(manifest) -> str:
+    """One line on the law texts the served index holds (or that it holds none)."""
+    laws = manifest.laws.get("laws") or []
+    if not laws:
+        return ("Uten lovtekster: indeksen har ingen lover (fant ingen lovmappe; sett SOVEI_LAW_DIRS, standard "
+                "../shared/corpus-public/laws, og kjør `make index`). Banken søker i egne dokumenter.")
+    return f"Lovtekster: {len(laws)} lover fra {', '.join(manifest.laws.get('law_dirs') or [])}."
+
+
+def check_index(settings):
+    """Fail before the server starts, with the fix, when there is no usable index; the manifest otherwise."""
     from indexer.analysis import ANALYZER
     from indexer.embed import load_embedder
     from indexer.manifest import Manifest
 
     manifest = Manifest.read(settings.current_index)
     manifest.check_compatible(load_embedder(settings.model, settings.threads).model_id, ANALYZER)
+    return manifest
 
 
 if __name__ == "__main__":

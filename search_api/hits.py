@@ -10,15 +10,34 @@ class Segment(msgspec.Struct):
     hit: bool = False
 
 
-class Citation(msgspec.Struct):
+class SourceRef(msgspec.Struct):
     title: str
+    url: str
+
+
+class Citation(msgspec.Struct):
+    """Who wrote what: the source a hit is cited from, and, apart, what that source builds on."""
+
+    title: str
+    """The document's title; for a law passage the section as the bank cites it («opplæringslova § 12-4 …»)."""
     publisher: str
     year: int
     section: str | None
+    """The cited passage's heading path; for a law passage split at its ledd, which ledd («første ledd»)."""
     page: int | None
     url: str
+    """The source this passage is cited from: the bank's own page for a bank-written document
+    (`/dokument/…`), Lovdata's page of the section for a law passage, the PDF at its page for a PDF,
+    and the publisher's page for a document the bank did not write."""
     document_url: str
     file_url: str | None = None
+    kind: str = "bank"
+    """`bank` (written by the bank), `lov` (a law text, Lovdata), `pdf` (a PDF of the bank), `extern`."""
+    sources: list[SourceRef] = []
+    """What the document builds on (its front-matter `sources`), listed apart from the source above."""
+    license: str | None = None
+    """For law text: the NLOD credit («Inneholder data under Norsk lisens for offentlige data (NLOD)
+    distribuert av Lovdata»)."""
 
 
 class Hit(msgspec.Struct, kw_only=True):

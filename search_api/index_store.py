@@ -23,6 +23,7 @@ from indexer.filters import FILTERS, FilterField
 from indexer.manifest import QUESTION_VECTORS, TANTIVY_DIR, VECTORS, Manifest
 from indexer.tables import read_acute, read_chunks, read_documents, read_questions, read_themes
 
+from .legal import LawSections, build_law_sections
 from .lexicon import Lexicon, build_lexicon
 
 
@@ -58,6 +59,8 @@ class Snapshot:
     """filter parameter → value → boolean mask over document positions."""
     theme_documents: dict[str, int] = field(default_factory=dict)
     """theme id → how many documents carry it (any position)."""
+    laws: LawSections = field(default_factory=LawSections)
+    """The law texts' names and sections → passage rows (empty without laws): `legal.py`."""
 
     @property
     def theme_ids(self) -> list[str]:
@@ -112,7 +115,8 @@ def open_snapshot(folder: Path) -> Snapshot:
                     folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
                     chunks=chunks, documents={d.id: d for d in docs_list}, themes=themes, row_doc=row_doc,
-                    masks=masks, theme_documents=theme_documents)
+                    masks=masks, theme_documents=theme_documents,
+                    laws=build_law_sections({d.id: d for d in docs_list}, chunks))
 
 
 class IndexStore:

@@ -14,6 +14,7 @@ from litestar.response import File, Template
 from indexer.chunk import layout
 from indexer.documents import Chunk, Document
 from indexer.filters import FILTERS
+from indexer.laws import LICENSE
 
 from .params import raw_filters
 from .service import PAGE_SIZE, Service
@@ -58,8 +59,13 @@ def search_page(request: Request, q: str | None = None, side: str | None = None)
     return Template("search.html", context=ctx)
 
 
-def render_document(doc: Document, chunks: list[Chunk], max_words: int, cited: str | None) -> list[dict]:
-    """Sections → blocks → sentences, each sentence tagged with the chunk it first appears in."""
+def render_document(doc: Document, chunks: list[Chunk], max_words: int, cited: str | None,
+                    linkify=None, law_sections: dict | None = None) -> list[dict]:
+    """Sections → blocks → sentences, each sentence tagged with the chunk it first appears in.
+
+    In a bank document each law reference («opplæringslova § 12-4») becomes a link to that section in the
+    bank (`linkify`: text → (text, link) parts); in a law chapter each § gets its anchor, Lovdata's link
+    and the guides that cite it (`law_sections`)."""
     units_owner: dict[tuple[int, int], str] = {}
     cited_units: set[tuple[int, int]] = set()
     for c in chunks:
@@ -80,19 +86,26 @@ def render_document(doc: Document, chunks: list[Chunk], max_words: int, cited: s
             if out_blocks[block_no]["list"] and not out_blocks[block_no]["sentences"]:
                 text = _LIST.sub("", text)
             out_blocks[block_no]["sentences"].append({"text": text, "anchor": anchor,
-                                                      "cited": (sec, u) in cited_units})
-        sections.append({"heading": path[-1] if path else None, "level": min(len(path) + 1, 4),
-                         "page": page, "blocks": out_blocks})
+                                                      "cited": (sec, u) in cited_units,
+                                                      "parts": _linked(text, linkify)})
+        heading = path[-1] if path else None
+        law = (law_sections or {}).get(heading)
+        sections.append({"heading": heading, "level": min(len(path) + 1, 4), "page": page, "blocks": out_blocks,
+                         "law": law, "id": f"p{law.key}" if law else None})
     return sections
+
+
+def _linked(text: str, linkify) -> list[tuple[str, str | None]]:
+    return linkify(text) if linkify is not None and "§" in text else [(text, None)]
 
 
 @get("/dokument/{doc_id:str}", sync_to_thread=False, media_type=MediaType.HTML, include_in_schema=False)
 def document_page(request: Request, doc_id: str, avsnitt: str | None = None) -> Template:
     view = _service(request).document(doc_id)
     cited = avsnitt if avsnitt and re.fullmatch(r"c\d{1,5}", avsnitt) else None
-    sections = render_document(view.doc, view.chunks, view.max_words, cited)
+    sections = render_document(view.doc, view.chunks, view.max_words, cited, view.linkify, view.sections)
     return Template("document.html", context={"doc": view.doc, "sections": sections, "cited": cited,
-                                              "theme_labels": view.theme_labels})
+                                              "theme_labels": view.theme_labels, "license": LICENSE})
 
 
 @get("/tema/{theme_id:str}", sync_to_thread=False, media_type=MediaType.HTML, include_in_schema=False)

@@ -4,7 +4,8 @@ The ranking (`rank`) is one small function per concept, so a change to one is a 
 - which lists a fusion method uses and how it merges them: `FUSIONS` (a new method is one entry);
 - how much BM25 counts for this question: `bm25_weight` (with `peak_factor`);
 - the editors' questions as a third, document-level list: `add_questions`;
-- the bonus for the theme the thesaurus routes the question to: `boost_routed_themes`.
+- the bonus for the theme the thesaurus routes the question to: `boost_routed_themes`;
+- after fusion, where law sections go for a legal or a practical question: `legal.law_first`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import numpy as np
 
 from indexer.documents import Chunk, Document
 from indexer.embed import Embedder
+from indexer.laws import LICENSE, section_url
 from indexer.settings import Settings
 
-from . import fuse
+from . import fuse, legal
 from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
 from .facets import theme_counts
-from .hits import Citation, Hit
+from .hits import Citation, Hit, SourceRef
 from .index_store import Snapshot
 from .params import SearchRequest
 from .retrieve import bm25_search, question_search, vector_search
@@ -102,7 +104,7 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     if weights["questions"] > 0:
         fused = add_questions(snap, settings, req, qv, fused, weights["questions"])
     fused = boost_routed_themes(snap, settings, qp.themes, fused)
-    return fused, qp.exact, weights
+    return law_first(snap, settings, req, fused), qp.exact, weights
 
 
 def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:
@@ -155,6 +157,12 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
     return fused
 
 
+def law_first(snap: Snapshot, settings: Settings, req: SearchRequest, fused: list[Hit]) -> list[Hit]:
+    """Law sections lifted for a legal question, kept below the guides for a practical one (`legal.py`);
+    applied to whatever the fusion method returned."""
+    return legal.law_first(snap, req.q, fused) if settings.law_ranking else fused
+
+
 def best_per_document(hits: list[Hit]) -> list[Hit]:
     seen: set[str] = set()
     out = []
@@ -194,12 +202,27 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
 
 
 def citation(doc: Document, chunk: Chunk) -> Citation:
+    """Who wrote what: a bank-written passage cites the bank's page (its own sources listed apart), a law
+    passage cites Lovdata's page of its section, a PDF passage the PDF at its page."""
     section = " › ".join(chunk.heading_path) or None
-    file_url = None
+    document_url = f"/dokument/{doc.id}#{chunk.anchor}"
+    page_url = f"/dokument/{doc.id}?avsnitt={chunk.anchor}#{chunk.anchor}"
+    sources = [SourceRef(s.title, s.url) for s in doc.sources]
+    if doc.law:
+        key = legal.section_of(chunk)
+        return Citation(title=legal.cited_as(doc, chunk), publisher=doc.publisher, year=doc.year,
+                        section=" › ".join(chunk.heading_path[1:]) or None, page=None,
+                        url=section_url(doc.law.refid, key) if key else doc.source_url, document_url=page_url,
+                        kind="lov", sources=sources, license=LICENSE)
     if doc.kind == "pdf":
         file_url = f"/filer/{doc.id}.pdf" + (f"#page={chunk.page}" if chunk.page else "")
-    return Citation(title=doc.title, publisher=doc.publisher, year=doc.year, section=section, page=chunk.page,
-                    url=doc.source_url, document_url=f"/dokument/{doc.id}#{chunk.anchor}", file_url=file_url)
+        return Citation(title=doc.title, publisher=doc.publisher, year=doc.year, section=section, page=chunk.page,
+                        url=file_url, document_url=document_url, file_url=file_url, kind="pdf", sources=sources)
+    if doc.bank_written:
+        return Citation(title=doc.title, publisher=doc.publisher, year=doc.year, section=section, page=None,
+                        url=page_url, document_url=document_url, kind="bank", sources=sources)
+    return Citation(title=doc.title, publisher=doc.publisher, year=doc.year, section=section, page=None,
+                    url=doc.source_url, document_url=document_url, kind="extern", sources=sources)
 
 
 def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hit:
@@ -210,6 +233,9 @@ def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hi
     h.heading_path, h.page, h.anchor = list(chunk.heading_path), chunk.page, chunk.anchor
     h.snippet, h.highlights = highlight(chunk.text, terms)
     h.citation = citation(doc, chunk)
+    if doc.law:  # a law hit is its section («Opplæringslova § 12-4 …»), found in its chapter (and ledd)
+        h.title = h.citation.title[:1].upper() + h.citation.title[1:]
+        h.heading_path = [doc.law.chapter, *chunk.heading_path[1:]]
     if explain:
         h.matched_terms = matched_terms(" ".join([doc.title, *chunk.heading_path, chunk.text]), terms)
     else:

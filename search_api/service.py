@@ -8,16 +8,19 @@ response. The routes (`routes.py`) and pages (`pages.py`) only shape what these 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from indexer.documents import Chunk, Document, Theme
 from indexer.embed import Embedder
 from indexer.errors import NotFound
 from indexer.filters import BY_PARAM
+from indexer.lawrefs import link_parts
+from indexer.laws import section_url
 from indexer.settings import Settings
 
+from . import legal
 from .index_store import IndexStore, Snapshot
 from .params import SearchRequest, clean_query, parse_filters, parse_page_number, parse_search
 from .search import SearchResult, search
@@ -64,12 +67,27 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class LawSection:
+    """One § on a law chapter's page: where Lovdata has it, and which of the bank's documents cite it."""
+
+    key: str
+    lovdata_url: str
+    cited_by: list[tuple[str, str]]
+    """(document id, title) of the bank's documents that cite this section."""
+
+
+@dataclass(frozen=True)
 class DocumentView:
     doc: Document
     chunks: list[Chunk]
     max_words: int
     """The chunking's max_words: the page replays the chunker's layout with it to place the anchors."""
     theme_labels: dict[str, str]
+    sections: dict[str, LawSection] = field(default_factory=dict)
+    """A law chapter: its sections by heading («§ 12-4. Plikt …»)."""
+    linkify: Callable[[str], list[tuple[str, str | None]]] | None = None
+    """A bank document: a text → its parts, each law reference («opplæringslova § 12-4») with the URL of that
+    section in the bank (`lawrefs.link_parts`); None without law texts."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,15 @@ class Service:
         doc = snap.documents.get(doc_id)
         if doc is None:
             raise NotFound(f"Fant ikke dokumentet {doc_id[:80]!r}.")
-        return DocumentView(doc, snap.chunks_of(doc_id), snap.manifest.chunking["max_words"], snap.theme_labels)
+        chunks = snap.chunks_of(doc_id)
+        max_words = snap.manifest.chunking["max_words"]
+        if doc.law:
+            return DocumentView(doc, chunks, max_words, snap.theme_labels, sections=law_sections(snap, doc, chunks))
+        linkify = None
+        if snap.laws:
+            linkify = lambda text: link_parts(text, snap.laws.names,  # noqa: E731
+                                              lambda refid, key: section_link(snap, refid, key))
+        return DocumentView(doc, chunks, max_words, snap.theme_labels, linkify=linkify)
 
     def theme(self, theme_id: str) -> ThemeView:
         snap = self.store.get()
@@ -163,6 +189,30 @@ def safety(snap: Snapshot) -> Safety | None:
             seen.add(head)
             sections.append(Section(head, f"/dokument/{doc_id}?avsnitt={c.anchor}#{c.anchor}"))
     return Safety(snap.documents[doc_id].title, f"/dokument/{doc_id}", sections)
+
+
+def section_link(snap: Snapshot, refid: str, key: str) -> str | None:
+    """The section's place in the bank: its chapter's page with the section's passage highlighted."""
+    rows = snap.laws.rows.get((refid, key))
+    if not rows:
+        return None
+    chunk = snap.chunks[rows[0]]
+    return f"/dokument/{chunk.doc_id}?avsnitt={chunk.anchor}#{section_anchor(key)}"
+
+
+def section_anchor(key: str) -> str:
+    """«12-4» → «p12-4»: the id of a § heading on its chapter's page."""
+    return f"p{key}"
+
+
+def law_sections(snap: Snapshot, doc: Document, chunks: list[Chunk]) -> dict[str, LawSection]:
+    out = {}
+    for c in chunks:
+        key = legal.section_of(c)
+        if key and c.heading_path[0] not in out:
+            cited = [(d, snap.documents[d].title) for d in snap.laws.cited_by.get((doc.law.refid, key), [])]
+            out[c.heading_path[0]] = LawSection(key, section_url(doc.law.refid, key), cited)
+    return out
 
 
 def _corpus_file(corpus_dirs: list[str], shown: str) -> Path | None:
