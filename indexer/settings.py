@@ -148,6 +148,10 @@ class Settings:
     def __post_init__(self):
         for f in fields(self):
             _check(f, getattr(self, f.name))
+        for d in self.law_dirs:
+            if not Path(d).is_dir():
+                raise ConfigError(f"SOVEI_LAW_DIRS: {str(d)!r} is not a folder; valid values: colon-separated folders "
+                                  "of law texts in the norwegian-laws format, or empty for none")
         if self.chunk_max_words < self.chunk_words:
             raise ConfigError(f"SOVEI_CHUNK_MAX_WORDS={self.chunk_max_words} is below SOVEI_CHUNK_WORDS="
                               f"{self.chunk_words}; valid values: {self.chunk_words} to 2000")

@@ -19,6 +19,7 @@ def _settings(tmp: Path, corpus: Path, **kw) -> Settings:
     # Start from the committed cache (a copy: tests never write into the repository).
     for f in (ROOT / "cache" / "embeddings").glob("*.npz"):
         shutil.copy(f, cache / f.name)
+    kw.setdefault("law_dirs", ())  # the toy corpus is indexed without laws; `corpus_index` as served
     return Settings.from_env(env={}, corpus_dirs=str(corpus), index_dir=tmp / "index", cache_dir=cache, **kw)
 
 
@@ -53,8 +54,11 @@ def corpus_index(tmp_path_factory) -> Settings:
     """The real corpus/ indexed once with the default model (embeddings mostly from the committed cache)."""
     from indexer.build import build_index
 
+    from indexer.settings import LAWS_DIR
+
     tmp = tmp_path_factory.mktemp("full")
-    settings = _settings(tmp, ROOT / "corpus")
+    # as served: with the law texts beside the repository when they are there
+    settings = _settings(tmp, ROOT / "corpus", law_dirs=(LAWS_DIR,) if LAWS_DIR.is_dir() else ())
     build_index(settings)
     return settings
 

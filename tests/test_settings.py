@@ -25,6 +25,8 @@ from indexer.settings import FUSIONS, ROOT, Settings
     ({"SOVEI_PORT": "70000"}, "SOVEI_PORT=70000 is out of range; valid values: 1 to 65535"),
     ({"SOVEI_PDF_TIMEOUT_S": "0"}, "SOVEI_PDF_TIMEOUT_S=0.0 is out of range; valid values: 0.1 to 3600"),
     ({"SOVEI_CHUNK_MAX_WORDS": "100"}, "SOVEI_CHUNK_MAX_WORDS=100 is below SOVEI_CHUNK_WORDS=160; valid values: 160 to 2000"),
+    ({"SOVEI_LAW_DIRS": "/nonexistent/laws"}, "SOVEI_LAW_DIRS: '/nonexistent/laws' is not a folder; valid values: "
+     "colon-separated folders of law texts in the norwegian-laws format, or empty for none"),
     ({"SOVEI_CHUNK_OVERLAP": "160"}, "SOVEI_CHUNK_OVERLAP=160 is not below SOVEI_CHUNK_WORDS=160; valid values: 0 to 159"),
 ])
 def test_an_invalid_setting_names_the_variable_and_the_valid_values(env, message):
@@ -38,6 +40,14 @@ def test_defaults_and_edges_are_valid_and_overrides_are_checked_too():
     assert Settings.from_env({"SOVEI_CANDIDATES": "10000", "SOVEI_BM25_WEIGHT": "0", "SOVEI_FUSION": "dense"}).fusion == "dense"
     with pytest.raises(ConfigError, match=r"^SOVEI_QUESTION_WEIGHT=-0.5 is out of range; valid values: 0 to 100$"):
         dataclasses.replace(base, question_weight=-0.5)  # what make eval's --config systems go through
+
+
+def test_law_dirs_default_to_the_shared_laws_when_present_and_empty_means_none(tmp_path):
+    from indexer.settings import LAWS_DIR
+
+    assert Settings.from_env({}).law_dirs == ((LAWS_DIR,) if LAWS_DIR.is_dir() else ())
+    assert Settings.from_env({"SOVEI_LAW_DIRS": ""}).law_dirs == ()
+    assert Settings.from_env({"SOVEI_LAW_DIRS": f"{tmp_path}:{tmp_path}"}).law_dirs == (tmp_path, tmp_path)
 
 
 def test_every_number_and_choice_has_its_valid_values():
