@@ -55,7 +55,7 @@ class BuildSummary:
     def law_line(self) -> str:
         """What the law folders gave, in one line (printed under the summary)."""
         if not self.laws and not self.not_in_force:
-            return "No law texts (SOVEI_LAW_DIRS is empty or its folders hold none): the bank serves without laws."
+            return ""  # the service says it in its one line at start (search_api/__main__.py)
         out = f"Laws: {len(self.laws)} in force ({', '.join(self.laws)})"
         if self.not_in_force:
             out += f"; left out, not in force: {', '.join(self.not_in_force)}"

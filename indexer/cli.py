@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in summary.skipped:
             print(f"skipped: {problem}", file=sys.stderr)
         print(summary.line())
-        if not summary.up_to_date:
+        if not summary.up_to_date and summary.law_line():
             print(summary.law_line())
         if summary.cache_sizes:
             print(f"Embedding cache: {summary.cache_sizes[0]} → {summary.cache_sizes[1]} vectors "

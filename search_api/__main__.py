@@ -42,12 +42,15 @@ def main() -> int:
 
 
 def law_line(manifest) -> str:
-    """One line on the law texts the served index holds (or that it holds none)."""
+    """One line on the law texts the served index holds, or why it holds none."""
     laws = manifest.laws.get("laws") or []
-    if not laws:
-        return ("Uten lovtekster: indeksen har ingen lover (fant ingen lovmappe; sett SOVEI_LAW_DIRS, standard "
-                "../shared/corpus-public/laws, og kjør `make index`). Banken søker i egne dokumenter.")
-    return f"Lovtekster: {len(laws)} lover fra {', '.join(manifest.laws.get('law_dirs') or [])}."
+    if laws:
+        return f"Lovtekster: {len(laws)} {'lov' if len(laws) == 1 else 'lover'} fra {', '.join(manifest.laws.get('law_dirs') or [])}."
+    if manifest.laws.get("law_dirs"):
+        return (f"Uten lovtekster: {', '.join(manifest.laws['law_dirs'])} har ingen lov i kraft; banken søker bare i "
+                "egne dokumenter.")
+    return ("Uten lovtekster: fant ingen lovmappe (SOVEI_LAW_DIRS, standard ../shared/corpus-public/laws); banken "
+            "søker bare i egne dokumenter.")
 
 
 def check_index(settings):

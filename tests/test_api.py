@@ -13,8 +13,18 @@ def test_search_returns_cited_hits(client):
     assert "mobb" in data["terms"]
     for hit in data["hits"]:
         c = hit["citation"]
-        assert c["title"] and c["publisher"] and 2000 < c["year"] < 2100 and c["url"].startswith("http")
-        assert c["document_url"] == f"/dokument/{hit['doc_id']}#{hit['anchor']}"
+        assert c["title"] and c["publisher"] and 2000 < c["year"] < 2100
+        page = f"/dokument/{hit['doc_id']}?avsnitt={hit['anchor']}#{hit['anchor']}"
+        if c["kind"] == "bank":  # the bank wrote it: its own page is the source, what it builds on apart
+            assert c["publisher"] == "SoVei kunnskapsbank" and c["url"] == page
+            assert c["sources"] and all(s["url"].startswith("http") for s in c["sources"])
+        elif c["kind"] == "lov":
+            assert c["url"].startswith("https://lovdata.no/lov/") and c["license"]
+        elif c["kind"] == "pdf":
+            assert c["url"] == c["file_url"]
+        else:
+            assert c["kind"] == "extern" and c["url"].startswith("http")
+        assert c["document_url"] in (f"/dokument/{hit['doc_id']}#{hit['anchor']}", page)
         assert c["section"] or c["page"] or hit["heading_path"] == []
         assert hit["snippet"] and hit["score"] > 0
     assert len({h["doc_id"] for h in data["hits"]}) == len(data["hits"])  # one hit per document

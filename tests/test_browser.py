@@ -134,7 +134,7 @@ def test_acute_question_shows_safeguarding_box(page, live_server):
 
 
 @pytest.mark.parametrize("path", ["/", "/?q=mobbing%20i%20friminuttet", "/dokument/akutt-hjelp",
-                                  "/tema/selvskading"])
+                                  "/tema/selvskading", "/dokument/lov-2023-06-09-30-kap-12"])
 def test_no_horizontal_scroll_at_360px(browser, live_server, path):
     base, _ = live_server
     ctx = browser.new_context(viewport={"width": 360, "height": 740})
@@ -148,7 +148,9 @@ def test_no_horizontal_scroll_at_360px(browser, live_server, path):
 
 
 @pytest.mark.parametrize("path", ["/", "/?q=mobbing%20i%20friminuttet&theme=mobbeforebygging",
-                                  "/dokument/akutt-hjelp?avsnitt=c1", "/tema/selvskading", "/finnes-ikke"])
+                                  "/dokument/akutt-hjelp?avsnitt=c1", "/tema/selvskading", "/finnes-ikke",
+                                  "/dokument/lov-2023-06-09-30-kap-12?avsnitt=c3",  # a law chapter (404 without laws)
+                                  "/?q=hva%20sier%20loven%20om%20meldeplikt"])
 def test_axe_finds_no_serious_violations(browser, live_server, path):
     axe = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
     base, _ = live_server
@@ -204,3 +206,44 @@ def test_weak_evidence_says_so_and_offers_themes(page, live_server):
     box = page.locator("section.answer.unsure")
     assert "Fant ikke et sikkert svar" in box.inner_text()
     assert box.locator("a[href^='/tema/']").count() >= 1
+
+
+LAWS = pytest.mark.skipif(not (ROOT.parent / "shared" / "corpus-public" / "laws").is_dir(),
+                          reason="law texts not found at ../shared/corpus-public/laws; the bank serves without laws")
+
+
+@LAWS
+def test_a_guide_links_to_the_law_section_and_the_section_lists_the_guides(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/dokument/mobbesak-steg-for-steg-aktivitetsplikt")
+    link = page.locator("a.lawref", has_text="opplæringslova § 12-4").first
+    assert link.is_visible()
+    link.click()
+    page.wait_for_selector("#p12-4")
+    assert "/dokument/lov-2023-06-09-30-kap-12" in page.url and page.url.endswith("#p12-4")
+    heading = page.locator("#p12-4")
+    box = heading.bounding_box()
+    assert box and 0 <= box["y"] < page.viewport_size["height"]  # the section is scrolled into view
+    assert heading.inner_text().startswith("§ 12-4. Plikt til å sikre")
+    assert page.locator("mark.cited").first.is_visible()  # its passage highlighted
+    aside = page.locator("#p12-4 ~ aside.cited-by").first
+    assert aside.locator("h3").inner_text() == "Veiledere som viser til denne paragrafen"
+    lovdata = page.locator("#p12-4 + p.lovdata a")
+    assert lovdata.get_attribute("href") == "https://lovdata.no/lov/2023-06-09-30/§12-4"
+    assert "Norsk lisens for offentlige data (NLOD) distribuert av Lovdata" in page.inner_text("article")
+    shot(page, "10-law-section")
+    aside.locator("a", has_text="Mobbesak").first.click()
+    page.wait_for_selector("a.lawref")
+    assert "/dokument/mobbesak-steg-for-steg-aktivitetsplikt" in page.url
+
+
+@LAWS
+def test_a_legal_question_shows_the_section_with_lovdata_and_the_credit(page, live_server):
+    base, _ = live_server
+    page.goto(base + "/?" + urllib.parse.urlencode({"q": "Hva står i opplæringslova § 12-4?"}))
+    first = page.locator("li.hit").first
+    assert first.locator("h3").inner_text().startswith("Opplæringslova § 12-4")
+    assert first.locator("a", has_text="Les paragrafen på Lovdata").get_attribute("href") == \
+        "https://lovdata.no/lov/2023-06-09-30/§12-4"
+    assert "distribuert av Lovdata" in first.locator("p.license").inner_text()
+    shot(page, "11-legal-question")

@@ -180,3 +180,16 @@ def test_the_mapping_is_checked_against_the_themes(tmp_path):
         load_mapping([tmp_path], THEMES)
     assert exc.value.field == "laws.lov/2030-01-01-1.chapters.1"
     assert "unknown theme 'ukjent-tema'" in str(exc.value)
+
+
+def test_the_service_says_in_one_line_whether_it_serves_laws():
+    from types import SimpleNamespace
+
+    from search_api.__main__ import law_line
+
+    assert law_line(SimpleNamespace(laws={"law_dirs": [], "laws": []})) == (
+        "Uten lovtekster: fant ingen lovmappe (SOVEI_LAW_DIRS, standard ../shared/corpus-public/laws); banken søker "
+        "bare i egne dokumenter.")
+    assert law_line(SimpleNamespace(laws={})) == law_line(SimpleNamespace(laws={"law_dirs": [], "laws": []}))
+    assert law_line(SimpleNamespace(laws={"law_dirs": ["/srv/laws"], "laws": ["Opplæringslova (lov/2023-06-09-30)"]})) \
+        == "Lovtekster: 1 lov fra /srv/laws."

@@ -12,6 +12,7 @@ import yaml
 
 from indexer.build import build_index
 from indexer.errors import DocumentError
+from indexer.load import load_corpus
 from indexer.pdf import extract_pages
 from indexer.settings import ROOT
 
@@ -94,26 +95,11 @@ def test_sigkill_mid_build_leaves_served_index_intact(mini_settings, mini_corpus
     assert not list(mini_settings.index_dir.glob(".building-*"))
 
 
-@pytest.mark.slow
-def test_law_texts_index_through_the_lovdata_mapping(tmp_path, mini_corpus):
+def test_a_law_text_in_a_corpus_folder_is_pointed_to_sovei_law_dirs(tmp_path, mini_corpus):
     laws = shared_or_skip("corpus-public", "laws")
-    from indexer.settings import Settings
-
-    dst = tmp_path / "laws"
-    dst.mkdir()
-    shutil.copy(laws / "lov-1967-02-10-forvaltningsloven.md", dst)
-    shutil.copytree(laws / "vedtatt-ikke-i-kraft", dst / "vedtatt-ikke-i-kraft")
-    (mini_corpus / "mappings").mkdir()
-    shutil.copy(ROOT / "corpus" / "mappings" / "lovdata.yml", mini_corpus / "mappings")
-    # themes of the real corpus, so the mapping's theme ids are known
-    shutil.copy(ROOT / "corpus" / "themes.yml", mini_corpus / "themes.yml")
-    settings = Settings.from_env(env={}, corpus_dirs=f"{mini_corpus}:{dst}", index_dir=tmp_path / "index",
-                                 cache_dir=tmp_path / "cache", model="minilm")
-    summary = build_index(settings, strict=False)
-    assert summary.documents == 5
-    assert sorted(p.field for p in summary.skipped) == ["i-kraft", "i-kraft"]
-    import json
-
-    docs = {d["id"]: d for d in json.loads((settings.current_index / "documents.json").read_text())}
-    law = docs["lov-1967-02-10"]
-    assert law["publisher"] == "Lovdata" and law["source_url"] == "https://lovdata.no/dokument/NL/lov/1967-02-10"
+    shutil.copy(laws / "lov-1967-02-10-forvaltningsloven.md", mini_corpus / "docs")
+    loaded = load_corpus([mini_corpus], {"mobbeforebygging", "foreldresamarbeid", "selvskading", "psykisk-helse",
+                                         "trivsel-inkludering", "barnesamtalen"})
+    assert [str(p) for p in loaded.problems] == [
+        "corpus/docs/lov-1967-02-10-forvaltningsloven.md: field 'refid': is a law text (norwegian-laws format), not a "
+        "bank document; put its folder in SOVEI_LAW_DIRS instead of the corpus folders"]

@@ -1,0 +1,88 @@
+"""Law texts in the served bank (`search_api/legal.py`, the pages): a legal question finds the section, a
+practical one keeps the guides on top; guides link to the sections they cite and each section lists them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from indexer.laws import LICENSE
+from indexer.settings import LAWS_DIR
+from search_api.legal import DUTY, EXPLICIT, PRACTICAL, LawSections, intent
+
+LAWS = pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law texts not found at {LAWS_DIR} (../shared beside the "
+                          "repository); the bank then serves without laws")
+
+
+def names(**kw) -> LawSections:
+    laws = LawSections(names={"opplæringslova": "lov/2023-06-09-30", "education act": "lov/2023-06-09-30",
+                              "barnevernsloven": "lov/2021-06-18-97"}, rows={("lov/2023-06-09-30", "12-4"): [0]})
+    laws.name_pattern = re.compile(r"(?<![\w])(opplæringslova|education act|barnevernsloven)(?![\w])", re.I)
+    return laws
+
+
+@pytest.mark.parametrize("question, kind, laws, sections", [
+    ("Hva står i opplæringslova § 12-5?", EXPLICIT, ("lov/2023-06-09-30",), ("12-5",)),
+    ("What does section 13-2 of the Child Welfare Act say?", EXPLICIT, (), ("13-2",)),
+    ("Kva seier lova om skolemiljøet?", EXPLICIT, (), ()),
+    ("What does the Education Act say about restraint?", EXPLICIT, ("lov/2023-06-09-30",), ()),
+    ("Når har jeg meldeplikt?", DUTY, (), ()),
+    ("Har eleven rett til skyss?", DUTY, (), ()),
+    ("Do teachers have a legal duty to report?", DUTY, (), ()),
+    ("hva gjør jeg når en elev forteller at hun blir mobbet?", PRACTICAL, (), ()),
+    ("tips til foreldremøte om snus", PRACTICAL, (), ()),
+])
+def test_what_a_question_asks_of_the_law(question, kind, laws, sections):
+    got = intent(names(), question)
+    assert (got.kind, got.laws, got.sections) == (kind, laws, sections)
+
+
+@LAWS
+def test_a_question_naming_a_section_gets_that_section_first_with_lovdata_as_source(client):
+    hit = client.get("/api/search", params={"q": "Hva står i opplæringslova § 12-4?", "k": 5}).json()["hits"][0]
+    assert hit["content_type"] == "lov" and hit["title"].startswith("Opplæringslova § 12-4 Plikt til å sikre")
+    c = hit["citation"]
+    assert (c["kind"], c["publisher"], c["url"], c["license"]) == (
+        "lov", "Lovdata", "https://lovdata.no/lov/2023-06-09-30/§12-4", LICENSE)
+    assert c["title"].startswith("opplæringslova § 12-4 ")
+
+
+@LAWS
+@pytest.mark.parametrize("question, section", [
+    ("Når har lærere meldeplikt til barnevernet?", "§ 24-3"),
+    ("Kva seier lova om aktivitetsplikta til skulen?", "§ 12-4"),
+])
+def test_a_legal_question_brings_the_section_into_the_top_3(client, question, section):
+    hits = client.get("/api/search", params={"q": question, "k": 5}).json()["hits"]
+    assert any(h["content_type"] == "lov" and f" {section} " in h["citation"]["title"] for h in hits[:3]), \
+        [h["title"] for h in hits[:3]]
+
+
+@LAWS
+def test_a_practical_question_keeps_the_guides_on_top(client):
+    for q in ("hva gjør jeg når en elev forteller at hun blir mobbet?", "hvordan snakke med foreldre om rus"):
+        hits = client.get("/api/search", params={"q": q, "k": 10}).json()["hits"]
+        assert all(h["content_type"] != "lov" for h in hits[:5]), [h["title"] for h in hits[:5]]
+
+
+@LAWS
+def test_guides_link_to_the_section_and_the_section_lists_the_guides(client):
+    guide = client.get("/dokument/mobbesak-steg-for-steg-aktivitetsplikt").text
+    link = re.search(r'<a class="lawref" href="(/dokument/lov-2023-06-09-30-kap-12\?avsnitt=c\d+#p12-4)">'
+                     r'(opplæringslova § 12-4)</a>', guide)
+    assert link, "the guide's «opplæringslova § 12-4» links to the section in the bank"
+    law = client.get(link.group(1).split("#")[0]).text
+    section = law[law.index('id="p12-4"'):law.index('id="p12-5"')]
+    assert "Paragrafen på Lovdata" in section and 'href="https://lovdata.no/lov/2023-06-09-30/§12-4"' in section
+    assert "Veiledere som viser til denne paragrafen" in section
+    assert 'href="/dokument/mobbesak-steg-for-steg-aktivitetsplikt"' in section
+    assert LICENSE in law and 'class="cited"' in law
+
+
+@LAWS
+def test_a_bank_document_page_lists_its_sources_apart_and_no_lovdata_kilde(client):
+    page = client.get("/dokument/mobbesak-steg-for-steg-aktivitetsplikt").text
+    meta = page[page.index('<dl class="docmeta">'):page.index("</dl>")]
+    assert "lovdata.no" not in meta and "skrevet av kunnskapsbanken" in meta
+    assert "Kilder dokumentet bygger på" in page
