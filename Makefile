@@ -49,7 +49,7 @@ serve-replicas: $(STAMP) nginx-deps ## like run, with SOVEI_REPLICAS processes (
 stop-replicas: ## stop what make serve-replicas started, by the PIDs in var/replicas/state.json
 	$(BIN)/python -m search_api.replicas --stop
 
-check-corpus: $(STAMP) ## validate corpus/: front matter, themes, ids, sources, sidecars, law references
+check-corpus: $(STAMP) ## validate corpus/ and the law texts: front matter, themes, ids, sources, sidecars, law references, webinar promises
 	$(BIN)/python -m indexer.corpus_check
 
 pdfs: $(STAMP) ## regenerate corpus/pdf/*.pdf from corpus-src/pdf/*.md
@@ -65,7 +65,7 @@ nginx-deps: ## install Debian's nginx for make serve-replicas (needs root; skipp
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
 	  else echo "nginx is missing: run 'sudo apt-get install -y nginx' (or 'make nginx-deps' as root)"; exit 1; fi; }
 
-eval: $(STAMP) ## relevance benchmarks (practitioner + norquad-val): tables, files, charts; fails on a regression
+eval: $(STAMP) ## relevance benchmarks (practitioner, legal, norquad-val): tables, files, charts; fails on a regression
 	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
 
 bench: $(STAMP) nginx-deps ## latency, throughput, indexing speed, memory and vector-search scale (prints figures)
