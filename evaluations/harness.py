@@ -28,6 +28,8 @@ GRADED_METRICS = ["precision@1-l2", "hit_rate@3-l2"]
 """For suites with graded judgments: only grade 2 («answers the question») counts. Is the top hit an
 answer, is one in the top 3: they bound what an extractive answer box over the top passages could cite."""
 DEPTH = 100
+BANK_SUITES = ("practitioner", "legal")
+"""Suites over the bank as served: they share one index and the committed embedding cache."""
 EVAL_DIR = ROOT / "var" / "eval"
 
 
@@ -49,8 +51,11 @@ def index_key(suite: Suite, settings: Settings) -> str:
 def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
     """The suite indexed with these settings' model and chunking; built once, reused while nothing changed."""
     key = index_key(suite, settings)
-    cache_dir = settings.cache_dir if suite.name == "practitioner" else settings.cache_dir / suite.name
-    s = dataclasses.replace(settings, index_dir=EVAL_DIR / suite.name / key, cache_dir=cache_dir)
+    # the practitioner and legal suites search the bank as served (corpus/ and the law texts): one index, built
+    # from the served embedding cache; other suites have their own
+    served = suite.name in BANK_SUITES
+    cache_dir = settings.cache_dir if served else settings.cache_dir / suite.name
+    s = dataclasses.replace(settings, index_dir=EVAL_DIR / ("bank" if served else suite.name) / key, cache_dir=cache_dir)
     m = current_manifest(s)
     if m is None or m.corpus_hash != key:
         build_from_documents(s, suite.documents, suite.themes, key, progress=progress)

@@ -1,23 +1,22 @@
-"""When the law is the answer: after fusion, a legal question lifts the law's sections into the top of the
-results, and a practical question keeps the bank's guides on top with the law after them.
-
-One step, applied to the fused passage list whatever SOVEI_FUSION merged it (`search.rank` calls
-`law_first` last), so it works the same on top of every fusion method:
+"""When the law is the answer: the law texts are a second pool of passages, retrieved and fused apart from the
+bank's own writing (`search.rank`), and placed in the results by what the question asks of the law.
 
 - a question that names a law, a §, or asks what the law says («hva sier loven», «what does the Act
   say», «§ 12-5», «section 13-2 of the Child Welfare Act») is **explicit**: the section it names comes
-  first (its passage is the one shown), else the law's best chapters take the first places;
-- a question about a duty or a right («meldeplikt», «taushetsplikt», «aktivitetsplikt», «har jeg plikt
-  til», «rett til», «legal duty», «entitled to») is a **duty** question: the law's best chapters take the
-  places right after the top guide;
-- any other question is **practical**: law chapters are moved below the first guides («the law may
-  follow»), so a practitioner's «hva gjør jeg …» still opens on the bank's advice.
+  first, then the best law sections (`explicit_slots`), then the guides;
+- a question about a duty or a right («meldeplikt», «taushetsplikt», «har jeg plikt til», «rett til»,
+  «samtykke», «statsforvalteren», «legal duty», «must») is a **duty** question: the top guide keeps the first
+  place and the best law section takes the next (`duty_slots`);
+- any other question is **practical**: the guides keep the first ten places and the law follows, unless the
+  law's best passage is closer to the question (cosine) than the best guide's: then it takes place 3
+  (`close_law_place`).
 
-Only documents move (one passage per document is what the page shows): the moved documents' passages
-take the places, and the scores, of the places they move to, so scores still fall with rank and the
-answer box's margin keeps its meaning. Nothing moves when the index has no law texts.
-The cue words and places are in `LegalPolicy`; `make eval` measures them on the legal and the
-practitioner suites (evaluations/README.md, «Law texts and legal questions»).
+The best law sections are the law pool's fused order, plus the sections the top guides cite: a guide
+passage that answers the question and says «opplæringslova § 12-5» is a vote for § 12-5 (`cite_weight`,
+reciprocal rank of the citing guide). Both are reciprocal-rank scores (`1/(k + rank)`), summed.
+Only documents move (one passage per document is what the page shows); each place keeps the score of its
+rank, so scores still fall with rank. The cue words and places are in `LegalPolicy`; `make eval` measures them
+on the legal and the practitioner suites (evaluations/README.md, «Law texts and legal questions»).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from indexer.documents import CONTENT_TYPES
 from indexer.laws import SECTION_HEADING, section_id, section_key
 from indexer.lawrefs import references
 
@@ -34,6 +34,7 @@ from .hits import Hit
 if TYPE_CHECKING:
     from indexer.documents import Chunk, Document
 
+LAW_TYPE = "lov"
 EXPLICIT = "explicit"
 DUTY = "duty"
 PRACTICAL = "practical"
@@ -50,21 +51,31 @@ _DUTY = re.compile(
     r"\b\w*plikt\w*\b|\bpliktig\w*\b"                                   # plikt, meldeplikt, taushetsplikta, pliktig
     r"|\b(?:lov|loven|lova|lover|lovar|lovverk\w*|lovfest\w*|lovpålag\w*|lovleg\w*|lovlig\w*|ulovleg\w*|ulovlig\w*)\b"
     r"|\brett\s+(?:til|på)\b|\brettighet\w*|\brettigheit\w*|\bkrav\s+på\b|\bforbud\w*|\bforbode\w*|\bforbudt\b"
-    r"|\bstraff\w*|\bsamtykk\w*|\bklage\w*|\bteieplikt\w*"
-    r"|\b(?:legal|legally|law|laws|statute|statutory|duty|duties|obliged|obligation\w*|entitled|rights?\s+to"
-    r"|allowed\s+to|confidentiality|consent|mandatory)\b", re.I)
+    r"|\bstraff\w*|\bsamtykk\w*|\bklage\w*|\bteieplikt\w*|\btaushet\w*|\bhjemmel\w*|\bfrist\w*"
+    r"|\b\w*vedtak\w*|\bsakkyndig\w*|\bbortvis\w*|\bvis\w*\s+bort\b|\btvang\w*|\bfysisk\w*\s+inngrep\w*"
+    r"|\bstatsforvalt\w*|\bfylkesmann\w*|\bombod\w*|\bombud\w*"      # the authorities that enforce school law
+    r"|\b(?:legal|legally|law|laws|statute|statutory|duty|duties|obliged|obligation\w*|entitled|rights?|must"
+    r"|required|permitted|allowed\s+to|confidentiality|consent|mandatory|county\s+governor|ombudsman)\b", re.I)
 
 
 @dataclass(frozen=True)
 class LegalPolicy:
     explicit_slots: int = 2
-    """An explicit question: this many law chapters (the named law's first) take the first places."""
-    duty_first_place: int = 2
-    """A duty question: the law's best chapters start at this place (1-based), right after the top guide…"""
-    duty_slots: int = 2
-    """… and take this many places."""
-    practical_from: int = 6
+    """An explicit question: this many law chapters (a named § and the named law's first) take the first places."""
+    duty_slots: int = 1
+    """A duty question: the law's best chapters take this many places right after the top guide."""
+    practical_from: int = 11
     """A practical question: no law chapter above this place (1-based), as long as there are guides to fill it."""
+    close_law_place: int = 3
+    """A practical question whose best law passage is closer to it (cosine) than the best guide passage: the law
+    section takes this place (1-based); 0 = never."""
+    cite_guides: int = 5
+    """How many of the top guides' shown passages vote for the sections they cite."""
+    cite_weight: float = 0.5
+    """A citing guide's vote against the law pool's own rank (both `1/(k + rank)`)."""
+    k: int = 10
+    """The reciprocal rank's k here: small, so the law pool's own order still counts against the votes (with
+    60, a single vote outweighed the pool's first place; evaluations/README.md)."""
 
 
 POLICY = LegalPolicy()
@@ -90,6 +101,7 @@ class LawSections:
     """(refid, section key) → the passage rows of that §, in order."""
     row_section: dict[int, str] = field(default_factory=dict)
     """passage row → section key, for law passages."""
+
     cited_by: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(refid, section key) → the bank documents that cite that section («opplæringslova § 12-4»), by title."""
     name_pattern: re.Pattern | None = None
@@ -167,68 +179,95 @@ def intent(laws: LawSections, question: str) -> Intent:
     return Intent(PRACTICAL)
 
 
-def law_first(snap, question: str, fused: list[Hit], policy: LegalPolicy = POLICY) -> list[Hit]:
-    """The fused passages with law chapters placed as the question's intent asks (module docstring)."""
-    laws: LawSections = snap.laws
-    if not laws or not fused:
-        return fused
-    want = intent(laws, question)
-    heads: dict[str, Hit] = {}
-    for h in fused:
-        heads.setdefault(h.doc_id, h)
-    pinned = _named_passages(snap, want, fused) if want.kind == EXPLICIT else []
-    for h in pinned:
-        heads[h.doc_id] = h  # the named § is the passage its chapter shows
-    is_law = {d: snap.documents[d].content_type == "lov" for d in heads}
-    order = list(heads)
-    pinned_docs = [h.doc_id for h in pinned]
-    law_docs = [d for d in order if is_law[d] and d not in pinned_docs]
-    guides = [d for d in order if not is_law[d]]
+def pools(snap, filters: dict[str, list[str]]) -> tuple[dict, dict] | None:
+    """(the bank's writing, the law) as two filter sets, or None when there is only one pool to search."""
+    if not snap.laws:
+        return None
+    asked = filters.get("content_type") or list(CONTENT_TYPES)
+    writing = [t for t in asked if t != LAW_TYPE]
+    if LAW_TYPE not in asked or not writing:
+        return None
+    return {**filters, "content_type": writing}, {**filters, "content_type": [LAW_TYPE]}
+
+
+def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: LegalPolicy = POLICY) -> list[Hit]:
+    """The two pools as one list: law chapters placed as the question's intent asks (module docstring)."""
+    if not laws:
+        return guides
+    want = intent(snap.laws, question)
+    law_heads = best_sections(snap, want, guides, laws, policy)
+    guide_heads = _heads(guides)
     if want.kind == EXPLICIT:
-        named = [d for d in law_docs if snap.documents[d].law.refid in want.laws]
-        ahead = (pinned_docs + named + [d for d in law_docs if d not in named])[:max(policy.explicit_slots,
-                                                                                      len(pinned_docs))]
-        new = ahead + [d for d in order if d not in ahead]
+        order = law_heads[:max(policy.explicit_slots, len(want.sections))]
     elif want.kind == DUTY:
-        lift = law_docs[:policy.duty_slots]
-        rest = [d for d in order if d not in lift]
-        at = min(policy.duty_first_place - 1, len(guides))
-        new = rest[:at] + lift + rest[at:]
+        order = guide_heads[:1] + law_heads[:policy.duty_slots]
+    elif policy.close_law_place and law_heads and guide_heads and _closer(law_heads[0], guide_heads[0]):
+        # a practical question the law's best section answers more closely than the best guide does
+        order = guide_heads[:policy.close_law_place - 1] + law_heads[:1]
     else:
-        top = guides[:policy.practical_from - 1]
-        new = top + [d for d in order if d not in top]
-    if new == order and not pinned:
-        return fused
-    return _reorder(fused, heads, order, new)
+        order = []
+    shown = {h.doc_id for h in order}
+    fill = [h for h in guide_heads if h.doc_id not in shown][:max(0, policy.practical_from - 1 - len(order))]
+    order += fill  # the guides up to the practical line, then the law and the other guides by score
+    shown |= {h.doc_id for h in fill}
+    order += sorted((h for h in law_heads + guide_heads if h.doc_id not in shown), key=lambda h: -h.score)
+    scores = sorted((h.score for h in order), reverse=True)
+    for h, score in zip(order, scores):
+        h.score = score
+    ids = {h.chunk_id for h in order}
+    return order + [h for h in guides + laws if h.chunk_id not in ids]
 
 
-def _named_passages(snap, want: Intent, fused: list[Hit]) -> list[Hit]:
-    """The first passage of each § the question names: of the named law, else of any law that has it
-    (the one the fusion ranked highest first); a passage not among the candidates is added."""
-    laws: LawSections = snap.laws
-    out = []
-    rank = {h.chunk_id: i for i, h in enumerate(fused)}
-    by_chunk = {h.chunk_id: h for h in fused}
-    for key in want.sections:
-        refids = list(want.laws) or sorted({r for r, k in laws.rows if k == key},
-                                           key=lambda r: min(rank.get(x, len(fused)) for x in laws.rows[(r, key)]))
-        for refid in refids[:1]:
-            rows = laws.rows.get((refid, key))
+def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy: LegalPolicy) -> list[Hit]:
+    """One passage per law chapter, best first: the sections the question names, the law it names, then by the
+    law pool's rank plus the votes of the top guides that cite them."""
+    laws_by_row = {h.chunk_id: h for h in laws}
+    score: dict[int, float] = {h.chunk_id: 1.0 / (policy.k + r) for r, h in enumerate(laws, start=1)}
+    for r, g in enumerate(_heads(guides)[:policy.cite_guides], start=1):
+        for ref in snap.laws.refs(snap.chunks[g.chunk_id].text):
+            rows = snap.laws.rows.get((ref.law, ref.section))
             if rows:
-                first = rows[0]
-                out.append(by_chunk.get(first) or Hit(chunk_id=first, doc_id=snap.chunks[first].doc_id))
+                score[rows[0]] = score.get(rows[0], 0.0) + policy.cite_weight / (policy.k + r)
+    named = _named_rows(snap, want, laws_by_row)
+    in_named_law = (lambda row: snap.documents[snap.chunks[row].doc_id].law.refid in want.laws)
+    ranked = named + [row for row in sorted(score, key=lambda row: (not in_named_law(row), -score[row]))
+                      if row not in named]  # a law the question names before the others
+    out, seen = [], set()
+    for row in ranked:
+        h = laws_by_row.get(row) or Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id)
+        if h.doc_id not in seen:
+            seen.add(h.doc_id)
+            h.score = h.score or score.get(row, 0.0)
+            out.append(h)
     return out
 
 
-def _reorder(fused: list[Hit], heads: dict[str, Hit], order: list[str], new: list[str]) -> list[Hit]:
-    """Each document's shown passage in the new order, taking the score of the place it lands on; then the
-    other passages as fusion ranked them (they only count through their document's first passage)."""
-    scores = sorted((heads[d].score for d in order), reverse=True)
-    # a pinned passage may come from outside the candidates (score 0): it takes a place's score too
-    shown = []
-    for d, score in zip(new, scores):
-        h = heads[d]
-        h.score = score
-        shown.append(h)
-    ids = {h.chunk_id for h in shown}
-    return shown + [h for h in fused if h.chunk_id not in ids]
+def _named_rows(snap, want: Intent, laws_by_row: dict[int, Hit]) -> list[int]:
+    """The first passage of each § the question names: in the named law, else in the law the pool ranks highest."""
+    laws: LawSections = snap.laws
+    rank = {row: i for i, row in enumerate(laws_by_row)}
+    out = []
+    for key in want.sections:
+        refids = list(want.laws) or sorted({r for r, k in laws.rows if k == key},
+                                           key=lambda r: min(rank.get(x, len(rank)) for x in laws.rows[(r, key)]))
+        for refid in refids:
+            if (refid, key) in laws.rows:
+                out.append(laws.rows[(refid, key)][0])
+                break
+    return out
+
+
+def _closer(law: Hit, guide: Hit) -> bool:
+    """The law passage is closer to the question than the guide passage in the embedding space (both pools are
+    searched with the same question vector, so their cosines compare)."""
+    return law.vector_score is not None and guide.vector_score is not None and law.vector_score >= guide.vector_score
+
+
+def _heads(hits: list[Hit]) -> list[Hit]:
+    """The first passage of each document, in order."""
+    seen, out = set(), []
+    for h in hits:
+        if h.doc_id not in seen:
+            seen.add(h.doc_id)
+            out.append(h)
+    return out

@@ -5,13 +5,13 @@ The ranking (`rank`) is one small function per concept, so a change to one is a 
 - how much BM25 counts for this question: `bm25_weight` (with `peak_factor`);
 - the editors' questions as a third, document-level list: `add_questions`;
 - the bonus for the theme the thesaurus routes the question to: `boost_routed_themes`;
-- after fusion, where law sections go for a legal or a practical question: `legal.law_first`.
+- the law texts as a second pool, fused apart and placed by what the question asks of the law: `legal.place`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -93,18 +93,30 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     """
     qp = query_plan or plan(snap, req.q, expand=bool(settings.expansion))
     method = FUSIONS[settings.fusion]
-    depth = settings.candidates
-    bm25 = bm25_search(snap, qp.terms, req.filters, depth) if method.bm25 else []
-    qv, dense = None, []
+    qv = None
     if method.dense:
         qv = embedder.embed_query(req.q) if query_vector is None else query_vector
-        dense = vector_search(snap, qv, req.filters, depth)
+    pools = legal.pools(snap, req.filters) if settings.law_ranking else None
+    if pools is None:  # no law texts, law ranking off, or the filters leave only one kind
+        fused, weights = fuse_pool(snap, settings, method, req, qp, qv, req.filters)
+        return fused, qp.exact, weights
+    guide_filters, law_filters = pools
+    guides, weights = fuse_pool(snap, settings, method, req, qp, qv, guide_filters)
+    laws, _ = fuse_pool(snap, settings, method, req, qp, qv, law_filters)
+    return legal.place(snap, req.q, guides, laws), qp.exact, weights
+
+
+def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchRequest, qp: QueryPlan, qv,
+              filters: dict[str, list[str]]) -> tuple[list[Hit], dict[str, float]]:
+    """One pool of passages (the filters say which) retrieved by both retrievers and fused."""
+    depth = settings.candidates
+    bm25 = bm25_search(snap, qp.terms, filters, depth) if method.bm25 else []
+    dense = vector_search(snap, qv, filters, depth) if method.dense else []
     weights = {"dense": 1.0, "bm25": bm25_weight(settings, method, qp, bm25), "questions": question_weight(settings, method)}
     fused = method.fuse([dense, bm25], [weights["dense"], weights["bm25"]], settings)
     if weights["questions"] > 0:
-        fused = add_questions(snap, settings, req, qv, fused, weights["questions"])
-    fused = boost_routed_themes(snap, settings, qp.themes, fused)
-    return law_first(snap, settings, req, fused), qp.exact, weights
+        fused = add_questions(snap, settings, replace(req, filters=filters), qv, fused, weights["questions"])
+    return boost_routed_themes(snap, settings, qp.themes, fused), weights
 
 
 def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:
@@ -155,12 +167,6 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
                 h.score *= 1.0 + settings.theme_boost
         fused.sort(key=lambda h: -h.score)
     return fused
-
-
-def law_first(snap: Snapshot, settings: Settings, req: SearchRequest, fused: list[Hit]) -> list[Hit]:
-    """Law sections lifted for a legal question, kept below the guides for a practical one (`legal.py`);
-    applied to whatever the fusion method returned."""
-    return legal.law_first(snap, req.q, fused) if settings.law_ranking else fused
 
 
 def best_per_document(hits: list[Hit]) -> list[Hit]:

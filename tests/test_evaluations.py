@@ -45,7 +45,7 @@ def test_config_file_systems_are_validated(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suite_name", ["practitioner", "norquad-val"])
+@pytest.mark.parametrize("suite_name", ["practitioner", "legal", "norquad-val"])
 def test_pinned_scores_hold(suite_name, tmp_path, monkeypatch, capsys):
     """The regression gate CI runs: every system's scores stay within tolerance of expected.json."""
     monkeypatch.setattr(harness, "EVAL_DIR", tmp_path / "eval")
@@ -59,6 +59,8 @@ def test_pinned_scores_hold(suite_name, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "| hybrid |" in out.out and list((tmp_path / "results").glob("*.png"))
+    if suite_name == "legal":
+        assert "Right section in the top 3 (target ≥ 90%)" in out.out
     if suite_name == "practitioner":
         assert "| hybrid (24) |" in out.out  # the nynorsk questions scored again in bokmål
         assert "| typo (21) |" in out.out and "written judgments only" in out.out

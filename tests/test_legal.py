@@ -29,6 +29,7 @@ def names(**kw) -> LawSections:
     ("What does the Education Act say about restraint?", EXPLICIT, ("lov/2023-06-09-30",), ()),
     ("Når har jeg meldeplikt?", DUTY, (), ()),
     ("Har eleven rett til skyss?", DUTY, (), ()),
+    ("Kan foreldra klage til statsforvaltaren?", DUTY, (), ()),
     ("Do teachers have a legal duty to report?", DUTY, (), ()),
     ("hva gjør jeg når en elev forteller at hun blir mobbet?", PRACTICAL, (), ()),
     ("tips til foreldremøte om snus", PRACTICAL, (), ()),
@@ -63,7 +64,9 @@ def test_a_legal_question_brings_the_section_into_the_top_3(client, question, se
 def test_a_practical_question_keeps_the_guides_on_top(client):
     for q in ("hva gjør jeg når en elev forteller at hun blir mobbet?", "hvordan snakke med foreldre om rus"):
         hits = client.get("/api/search", params={"q": q, "k": 10}).json()["hits"]
-        assert all(h["content_type"] != "lov" for h in hits[:5]), [h["title"] for h in hits[:5]]
+        # the guides open the page; at most one law section among them (place 3, when it is closer)
+        assert [h["content_type"] != "lov" for h in hits[:2]] == [True, True], [h["title"] for h in hits[:3]]
+        assert sum(h["content_type"] == "lov" for h in hits) <= 1, [h["title"] for h in hits]
 
 
 @LAWS
