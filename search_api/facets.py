@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import legal
 from .expand import QueryPlan
 from .index_store import Snapshot
 from .params import SearchRequest
@@ -21,20 +22,24 @@ THEME = "theme"
 
 
 def theme_counts(snap: Snapshot, req: SearchRequest, qp: QueryPlan, query_vector: np.ndarray | None, depth: int,
-                 bm25: bool, dense: bool, question_weight: float) -> dict[str, int]:
+                 bm25: bool, dense: bool, question_weight: float, law_pool: bool = False) -> dict[str, int]:
     """theme id → documents the search would return filtered to that theme (themes with none left out).
 
     `bm25`, `dense`: the retrievers the fusion method runs; `question_weight` > 0: the editors' questions
-    join as a document list (search.FUSIONS, search.rank)."""
+    join as a document list (search.FUSIONS, search.rank); `law_pool`: the law texts are searched as a pool of
+    their own, cut at the same depth (legal.pools)."""
     others = {name: values for name, values in req.filters.items() if name != THEME}
-    pools: list[np.ndarray] = []  # chunk rows, best first
-    if bm25:
-        pools.append(_rows(bm25_ranked(snap, qp.terms, others, len(snap.chunks))))
-    if dense:
-        pools.append(_rows(vector_ranked(snap, query_vector, others, len(snap.chunks))))
+    split = legal.pools(snap, others) if law_pool else None
+    pools: list[np.ndarray] = []  # chunk rows, best first, one list per retriever and pool
+    for filters in (split or (others,)):
+        if bm25:
+            pools.append(_rows(bm25_ranked(snap, qp.terms, filters, len(snap.chunks))))
+        if dense:
+            pools.append(_rows(vector_ranked(snap, query_vector, filters, len(snap.chunks))))
     question_docs = None
     if question_weight > 0:
-        question_docs = snap.question_doc[_rows(question_ranked(snap, query_vector, others, len(snap.questions)))]
+        writing = split[0] if split else others  # law chapters have no editors' questions
+        question_docs = snap.question_doc[_rows(question_ranked(snap, query_vector, writing, len(snap.questions)))]
     counts: dict[str, int] = {}
     for theme in snap.theme_ids:
         rows_of_theme = snap.masks[THEME].get(theme)

@@ -14,8 +14,9 @@ bank's own writing (`search.rank`), and placed in the results by what the questi
 The best law sections are the law pool's fused order, plus the sections the top guides cite: a guide
 passage that answers the question and says «opplæringslova § 12-5» is a vote for § 12-5 (`cite_weight`,
 reciprocal rank of the citing guide). Both are reciprocal-rank scores (`1/(k + rank)`), summed.
-Only documents move (one passage per document is what the page shows); each place keeps the score of its
-rank, so scores still fall with rank. The cue words and places are in `LegalPolicy`; `make eval` measures them
+Only documents move (one passage per document is what the page shows); a moved-up hit takes at most the
+score of the hit above it, so scores still fall with rank and a practical question's guides keep theirs (the
+answer box's margin). The cue words and places are in `LegalPolicy`; `make eval` measures them
 on the legal and the practitioner suites (evaluations/README.md, «Law texts and legal questions»).
 """
 
@@ -191,7 +192,9 @@ def pools(snap, filters: dict[str, list[str]]) -> tuple[dict, dict] | None:
 
 
 def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: LegalPolicy = POLICY) -> list[Hit]:
-    """The two pools as one list: law chapters placed as the question's intent asks (module docstring)."""
+    """The two pools as one list: law chapters placed as the question's intent asks (module docstring). Only the
+    pools' candidates are placed (a cited or named § outside them is not added), so the theme chips, which
+    count the candidates (facets.py), stay exact."""
     if not laws:
         return guides
     want = intent(snap.laws, question)
@@ -211,9 +214,9 @@ def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: Legal
     order += fill  # the guides up to the practical line, then the law and the other guides by score
     shown |= {h.doc_id for h in fill}
     order += sorted((h for h in law_heads + guide_heads if h.doc_id not in shown), key=lambda h: -h.score)
-    scores = sorted((h.score for h in order), reverse=True)
-    for h, score in zip(order, scores):
-        h.score = score
+    cap = float("inf")
+    for h in order:  # scores fall with rank: a moved-up hit takes at most the score of the hit above it
+        h.score = cap = min(h.score, cap)
     ids = {h.chunk_id for h in order}
     return order + [h for h in guides + laws if h.chunk_id not in ids]
 
@@ -226,18 +229,17 @@ def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy
     for r, g in enumerate(_heads(guides)[:policy.cite_guides], start=1):
         for ref in snap.laws.refs(snap.chunks[g.chunk_id].text):
             rows = snap.laws.rows.get((ref.law, ref.section))
-            if rows:
+            if rows and rows[0] in score:  # only the law pool's candidates: the chips count those (facets.py)
                 score[rows[0]] = score.get(rows[0], 0.0) + policy.cite_weight / (policy.k + r)
-    named = _named_rows(snap, want, laws_by_row)
+    named = [row for row in _named_rows(snap, want, laws_by_row) if row in laws_by_row]  # candidates only
     in_named_law = (lambda row: snap.documents[snap.chunks[row].doc_id].law.refid in want.laws)
     ranked = named + [row for row in sorted(score, key=lambda row: (not in_named_law(row), -score[row]))
                       if row not in named]  # a law the question names before the others
     out, seen = [], set()
     for row in ranked:
-        h = laws_by_row.get(row) or Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id)
+        h = laws_by_row[row]
         if h.doc_id not in seen:
             seen.add(h.doc_id)
-            h.score = h.score or score.get(row, 0.0)
             out.append(h)
     return out
 

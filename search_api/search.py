@@ -200,7 +200,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]
-        counts = theme_counts(snap, req, qp, qv, settings.candidates, method.bm25, method.dense, weights["questions"])
+        counts = theme_counts(snap, req, qp, qv, settings.candidates, method.bm25, method.dense, weights["questions"],
+                              bool(settings.law_ranking))
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
                         acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q, qp), answer=answer,
