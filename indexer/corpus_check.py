@@ -8,6 +8,7 @@ scheduled course without its address (`promises.py`).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -74,6 +75,24 @@ def check_law_refs(docs: list[Document], index: LawIndex | None = None) -> list[
     return problems
 
 
+LOVDATA_SECTION = re.compile(r"https://lovdata\.no/(lov/\d{4}-\d{2}-\d{2}(?:-\d+)?)/§([0-9A-Za-z-]+)")
+
+
+def check_law_links(docs: list[Document], laws) -> list[str]:
+    """Every Lovdata deep link in a document's sources or source_url (`https://lovdata.no/lov/…/§12-4`) names a
+    section of a law read (links to laws not in SOVEI_LAW_DIRS are not checked)."""
+    sections = {law.refid: {s.key for s in law.sections} for law in laws}
+    problems = []
+    for doc in docs:
+        for where, url in [("source_url", doc.source_url)] + [(f"sources[{i}].url", x.url)
+                                                               for i, x in enumerate(doc.sources)]:
+            m = LOVDATA_SECTION.fullmatch(url)
+            if m and m.group(1) in sections and m.group(2) not in sections[m.group(1)]:
+                problems.append(f"{doc.path}: field '{where}': {url} links to § {m.group(2)}, which {m.group(1)} "
+                                "does not have")
+    return problems
+
+
 def counts(docs: list[Document]) -> dict[str, Counter]:
     return {
         "primary theme": Counter(d.primary_theme for d in docs),
@@ -101,6 +120,7 @@ def main() -> int:
         try:
             problems += check_law_refs(loaded.documents, law_index(loaded.laws, load_mapping(settings.corpus_dirs,
                                                                                                theme_ids)))
+            problems += check_law_links(loaded.documents, loaded.laws)
         except DocumentError as exc:
             problems.append(str(exc))
     else:

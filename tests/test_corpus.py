@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.corpus_check import check_law_refs, counts, law_references
+from indexer.corpus_check import check_law_links, check_law_refs, counts, law_references
 from indexer.lawrefs import references
 from indexer.laws import read_law
 from indexer.settings import LAWS_DIR
@@ -56,15 +56,22 @@ def test_every_law_reference_exists_in_the_law_in_force(corpus):
 def test_a_wrong_section_is_caught(tmp_path):
     if not LAWS_DIR.is_dir():
         pytest.skip(f"law texts not found at {LAWS_DIR}")
+    from dataclasses import replace
     from datetime import date
 
-    from indexer.documents import Document
+    from indexer.documents import Document, Source
 
     doc = Document(id="x", title="x", themes=("x",), content_type="kunnskap", audience=("laerer",), publisher="p",
                    source_url="https://x.no", published=date(2026, 1, 1), language="nb", sources=(),
                    last_reviewed=date(2026, 1, 1), path="corpus/x.md", kind="markdown",
                    body="Etter opplæringslova § 9 A-4 og opplæringslova § 12-99 skal skolen handle.")
     problems = check_law_refs([doc])
+    law = read_law(LAWS_DIR / "lov-2023-06-09-30-opplaeringslova.md", "opplaeringslova.md")
+    linked = replace(doc, sources=(Source("x", "https://lovdata.no/lov/2023-06-09-30/§12-4"),
+                                   Source("y", "https://lovdata.no/lov/2023-06-09-30/§12-99")))
+    assert check_law_links([linked], [law]) == [
+        "corpus/x.md: field 'sources[1].url': https://lovdata.no/lov/2023-06-09-30/§12-99 links to § 12-99, which "
+        "lov/2023-06-09-30 does not have"]
     assert len(problems) == 2
     assert "repealed 1998 Education Act" in problems[0]
     assert "opplæringslova has no § 12-99" in problems[1]
