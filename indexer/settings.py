@@ -61,7 +61,11 @@ class Settings:
     (English questions find Norwegian passages and back); 0 = raw model vectors. Changes the index."""
 
     fusion: str = "rrf"
-    """SOVEI_FUSION: `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
+    """SOVEI_FUSION: `learned` (a logistic regression over both retrievers' ranks and scores,
+    `fusion_model`), `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
+
+    fusion_model: Path = ROOT / "models" / "fusion.json"
+    """SOVEI_FUSION_MODEL: the learned fusion's weights (written by `make train`)."""
 
     bm25_weight: float = 0.5
     """SOVEI_BM25_WEIGHT: weight of the BM25 list in fusion (dense has weight 1)."""
@@ -126,7 +130,7 @@ class Settings:
         for name in ("corpus_dirs",):
             if name in values and isinstance(values[name], (str, Path)):
                 values[name] = _paths(str(values[name]))
-        for name in ("index_dir", "cache_dir"):
+        for name in ("index_dir", "cache_dir", "fusion_model"):
             if name in values:
                 values[name] = Path(values[name])
         return cls(**values)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from indexer.embed import Embedder
 from indexer.settings import Settings
 
-from . import fuse
+from . import fuse, learned_fusion
 from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
 from .hits import Citation, Hit
@@ -17,7 +17,7 @@ from .params import SearchRequest
 from .retrieve import bm25_search, question_search, vector_search
 from .snippets import highlight, matched_terms
 
-FUSIONS = ("rrf", "weighted", "bm25", "dense")
+FUSIONS = ("learned", "rrf", "weighted", "bm25", "dense")
 
 
 @dataclass
@@ -56,6 +56,11 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     if method != "bm25":
         qv = embedder.embed_query(req.q) if query_vector is None else query_vector
         dense = vector_search(snap, qv, req.filters, depth)
+    if method == "learned":
+        model = learned_fusion.load(settings.fusion_model)
+        fused = learned_fusion.fuse(model, dense, bm25, qp.known, set(qp.themes[:2]),
+                                    lambda doc_id: snap.documents[doc_id]["themes"][0], depth)
+        return fused, terms, {"dense": 1.0, "bm25": 1.0, "questions": 0.0}
     # BM25 counts for as much of the question as the bank's vocabulary covers (none of an English one):
     # a misspelt question matches few words, and its few matches are weak evidence against the dense
     # ranking. Weights shape a fusion only: BM25 alone keeps its own order and the theme boost.
