@@ -30,8 +30,10 @@ index-rollback: $(STAMP) ## make the previous index generation current again
 	$(BIN)/python -m indexer --rollback
 
 run: $(STAMP) ## set up, build the index if missing or stale, serve http://127.0.0.1:8000
-	@# a corpus problem must not keep practitioners from the index they already have
-	@$(BIN)/python -m indexer --if-stale || echo "make run: the index was not rebuilt (see above); serving the previous one if there is one"
+	@# a corpus problem must not keep practitioners from the index they already have; an invalid setting (exit 3) stops here
+	@$(BIN)/python -m indexer --if-stale; status=$$?; \
+	  if [ $$status = 3 ]; then exit 3; fi; \
+	  if [ $$status != 0 ]; then echo "make run: the index was not rebuilt (see above); serving the previous one if there is one"; fi
 	$(BIN)/python -m search_api
 
 serve: $(STAMP) ## serve the existing index without checking it

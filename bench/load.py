@@ -45,11 +45,11 @@ class Load:
         return pct(self.latencies, 0.99)
 
 
-def _client(base: str, queries: list[str], stop: float, out: list, lock: threading.Lock, seed: int) -> None:
+def _client(base: str, queries: list[str], running, out: list, lock: threading.Lock, seed: int) -> None:
     u = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     i = seed
-    while time.perf_counter() < stop:
+    while running():
         q = queries[i % len(queries)]
         i += 7
         t0 = time.perf_counter()
@@ -67,19 +67,64 @@ def _client(base: str, queries: list[str], stop: float, out: list, lock: threadi
             out.append(((time.perf_counter() - t0) * 1000, ok, gen))
 
 
-def hammer(base: str, queries: list[str], clients: int, seconds: float, midway=None):
-    """Run `clients` clients for `seconds`; call `midway()` halfway through. Returns (Load, midway's result)."""
-    records: list = []
-    lock = threading.Lock()
-    started = time.perf_counter()
-    stop = started + seconds
-    threads = [threading.Thread(target=_client, args=(base, queries, stop, records, lock, s)) for s in range(clients)]
+def _start(base: str, queries: list[str], clients: int, running, records: list, lock: threading.Lock):
+    threads = [threading.Thread(target=_client, args=(base, queries, running, records, lock, s)) for s in range(clients)]
     for t in threads:
         t.start()
-    result = None
-    if midway is not None:
-        time.sleep(seconds / 2)
-        result = midway()
-    for t in threads:
+    return threads
+
+
+def hammer(base: str, queries: list[str], clients: int, seconds: float) -> Load:
+    """Run `clients` clients for `seconds`."""
+    records: list = []
+    started = time.perf_counter()
+    stop = started + seconds
+    for t in _start(base, queries, clients, lambda: time.perf_counter() < stop, records, threading.Lock()):
         t.join()
-    return Load(records, time.perf_counter() - started), result
+    return Load(records, time.perf_counter() - started)
+
+
+@dataclass
+class Swap:
+    """What happened to the re-index run under load."""
+
+    result: object
+    """What `reindex()` returned."""
+    seconds: float
+    """How long the re-index took."""
+    answered_after: float | None
+    """Seconds from the end of the re-index to the first response from the new generation; None: none came
+    within the bound."""
+
+
+def hammer_across_reindex(base: str, queries: list[str], clients: int, seconds: float, reindex,
+                          bound_s: float = 120.0, after_s: float = 3.0) -> tuple[Load, Swap]:
+    """Clients search while a re-index is swapped in, and until the new generation has answered.
+
+    `reindex()` runs after `seconds / 2` of load and returns (new generation's name, anything). The load goes on
+    until a response from that generation has come back (waiting at most `bound_s` after the re-index ends),
+    then `after_s` more, and `seconds` in all at least: a slow machine makes the test longer, not wrong."""
+    records: list = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    started = time.perf_counter()
+    threads = _start(base, queries, clients, lambda: not stop.is_set(), records, lock)
+    try:
+        time.sleep(seconds / 2)
+        t0 = time.perf_counter()
+        generation, result = reindex()
+        done = time.perf_counter()
+        answered = None
+        while answered is None and time.perf_counter() < done + bound_s:
+            with lock:
+                if any(r[2] == generation for r in records):
+                    answered = time.perf_counter()
+            time.sleep(0.05)
+        if answered is not None:
+            time.sleep(max(0.0, max(started + seconds, answered + after_s) - time.perf_counter()))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    swap = Swap(result, done - t0, None if answered is None else answered - done)
+    return Load(records, time.perf_counter() - started), swap

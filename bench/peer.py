@@ -36,9 +36,9 @@ class PeerRow:
 
 def _passages(snap) -> tuple[list[str], np.ndarray, list[str]]:
     """Our passages as the embedder saw them, their (indexed) vectors, and each row's document id."""
-    texts = [passage_text_of(snap.documents[c["doc_id"]]["title"], c["heading_path"], c["text"]) for c in snap.chunks]
+    texts = [passage_text_of(snap.documents[c.doc_id].title, c.heading_path, c.text) for c in snap.chunks]
     vectors = snap.vectors.reconstruct_n(0, snap.vectors.ntotal)
-    return texts, vectors, [c["doc_id"] for c in snap.chunks]
+    return texts, vectors, [c.doc_id for c in snap.chunks]
 
 
 def _ndcg(qrels: dict, run: dict) -> float:

@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from indexer.errors import SoveiError
+from indexer.errors import SoveiError, SuiteMissing
 from indexer.settings import ROOT, Settings
 
 from . import answers, generalization, report, suggestions, translated
 from .harness import GRADED_METRICS, evaluate_suite
-from .suites import SUITES, Suite, SuiteMissing
+from .suites import SUITES, Suite
 from .systems import BUILTIN, load_configs
 
 DEFAULT_TOLERANCE = 0.005

@@ -11,17 +11,13 @@ from datetime import date
 from pathlib import Path
 
 from indexer.documents import Document, Theme
-from indexer.errors import SoveiError
+from indexer.errors import SuiteMissing
 from indexer.load import load_corpus
 from indexer.settings import ROOT, Settings
 from indexer.themes import find_themes_file, load_themes
 
 SUITES_DIR = ROOT / "evaluations" / "suites"
 NORQUAD_DIR = ROOT.parent / "shared" / "benchmarks" / "norquad-val"
-
-
-class SuiteMissing(SoveiError):
-    """A benchmark's files are not on this machine."""
 
 
 @dataclass

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from indexer.errors import SuiteMissing
 from indexer.settings import Settings
 
 from .harness import SystemResult, group_means, query_vectors, run_system, suite_index
-from .suites import SUITES_DIR, Suite, SuiteMissing, read_queries
+from .suites import SUITES_DIR, Suite, read_queries
 from .systems import settings_for
 
 TRANSLATIONS = SUITES_DIR / "practitioner" / "nynorsk-in-bokmal.jsonl"

@@ -1,11 +1,15 @@
-"""`sovei-index` / `python -m indexer`: arguments → build_index(settings); messages, not tracebacks."""
+"""`sovei-index` / `python -m indexer`: arguments → build_index(settings); messages, not tracebacks.
+
+Exit codes: 0 done, 2 not built (the served index is unchanged), 3 an invalid setting (`make run` stops
+on it instead of serving), 130 interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .errors import CorpusError, SoveiError
+from .errors import ConfigError, CorpusError, SoveiError
 from .settings import Settings
 
 
@@ -50,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Embedding cache: {summary.cache_sizes[0]} → {summary.cache_sizes[1]} vectors "
                   f"({settings.cache_dir}).")
         return 0
+    except ConfigError as exc:
+        print(f"Invalid setting, nothing done: {exc}", file=sys.stderr)
+        return 3
     except CorpusError as exc:
         print(f"Index not built (the served index is unchanged). {exc}", file=sys.stderr)
         print("Fix the files above, or run with --skip-invalid to index the valid documents only.",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import Document
+from .errors import ConfigError
 from .load import load_corpus
 from .settings import ROOT, Settings
 from .themes import find_themes_file, load_themes
@@ -100,7 +101,11 @@ def counts(docs: list[Document]) -> dict[str, Counter]:
 
 
 def main() -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"Invalid setting: {exc}", file=sys.stderr)
+        return 3
     themes = load_themes(find_themes_file(settings.corpus_dirs))
     loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
     problems = [str(p) for p in loaded.problems]

@@ -80,6 +80,24 @@ class Chunk:
         return f"{self.doc_id}#{self.ordinal}"
 
 
+@dataclass(frozen=True)
+class EditorQuestion:
+    """One of a document's front-matter `questions`, a row of the index's question table."""
+
+    doc_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Acute:
+    """The `acute` block of themes.yml: when to show the safeguarding box, and which document it shows."""
+
+    document: str = ""
+    """The emergency document's id (its sections say whom to call now)."""
+    phrases: tuple[str, ...] = ()
+    """A question is acute when every word of one phrase occurs in it (stemmed)."""
+
+
 @dataclass
 class LoadResult:
     documents: list[Document] = field(default_factory=list)

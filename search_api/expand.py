@@ -55,8 +55,7 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
                   language=passage_language(text))
     if p.language == "en":
         # The bank's English words are the research summaries': an English question's BM25 matches are
-        # not evidence about the Norwegian material (make eval: English group 0.44 -> 0.48, ranked by
-        # the vectors alone; evaluations/README.md).
+        # not evidence about the Norwegian material; it is ranked by the vectors alone (evaluations/README.md).
         p.known = 0.0
     if not expand:
         return p

@@ -1,13 +1,12 @@
 """Open an index generation once and follow the `current` link to newer generations.
 
-A request takes one `Snapshot` at its start and uses only that, so a re-index swapped in
-mid-request never mixes two generations.
+The service (`service.py`) takes one `Snapshot` per request and uses only that, so a re-index
+swapped in mid-request never mixes two generations.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -18,50 +17,65 @@ import numpy as np
 import tantivy
 
 from indexer import analysis
+from indexer.documents import Acute, Chunk, Document, EditorQuestion, Theme
 from indexer.errors import IndexMissingError
-from indexer.manifest import (ACUTE, CHUNKS, DOCUMENTS, QUESTION_VECTORS, QUESTIONS, TANTIVY_DIR, THEMES, VECTORS,
-                              Manifest)
+from indexer.filters import FILTERS, FilterField
+from indexer.manifest import QUESTION_VECTORS, TANTIVY_DIR, VECTORS, Manifest
+from indexer.tables import read_acute, read_chunks, read_documents, read_questions, read_themes
 
 from .lexicon import Lexicon, build_lexicon
-
-FILTER_FIELDS = ("theme", "content_type", "audience", "language")
 
 
 @dataclass
 class Snapshot:
+    """One index generation, read once: the pipeline's own records plus what the retrievers need."""
+
     generation: str
     folder: Path
     manifest: Manifest
     index: tantivy.Index
     searcher: tantivy.Searcher
     vectors: faiss.Index
-    chunks: list[dict]
-    documents: dict[str, dict]
-    themes: list[dict]
+    chunks: list[Chunk]
+    documents: dict[str, Document]
+    themes: list[Theme]
     row_doc: np.ndarray
     """row → document position (for grouping)."""
     doc_rows: dict[str, list[int]] = field(default_factory=dict)
     """document id → its chunk rows, in order."""
     masks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    """field → value → boolean mask over chunk rows (filters in the vector retriever)."""
-    acute: dict = field(default_factory=dict)
-    """{'document': id, 'phrases': [...]} from themes.yml: when to show the safeguarding box."""
+    """filter parameter → value → boolean mask over chunk rows (filters in the vector retriever)."""
+    acute: Acute = Acute()
+    """When to show the safeguarding box, and the emergency document it shows (themes.yml `acute`)."""
     lexicon: Lexicon = field(default_factory=Lexicon)
     """Thesaurus, acute phrases and vocabulary, analysed once for this generation."""
-    questions: list[dict] = field(default_factory=list)
-    """The editors' questions ({doc_id, text}), row by row of `question_vectors`."""
+    questions: list[EditorQuestion] = field(default_factory=list)
+    """The editors' questions, row by row of `question_vectors`."""
     question_vectors: faiss.Index | None = None
     question_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """question row → document position."""
     doc_masks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    """field → value → boolean mask over document positions."""
+    """filter parameter → value → boolean mask over document positions."""
+    theme_documents: dict[str, int] = field(default_factory=dict)
+    """theme id → how many documents carry it (any position)."""
 
     @property
     def theme_ids(self) -> list[str]:
-        return [t["id"] for t in self.themes]
+        return [t.id for t in self.themes]
 
-    def values(self, name: str) -> list[str]:
-        return sorted(self.masks.get(name, {}))
+    @property
+    def theme_labels(self) -> dict[str, str]:
+        return {t.id: t.label for t in self.themes}
+
+    def theme(self, theme_id: str) -> Theme | None:
+        return next((t for t in self.themes if t.id == theme_id), None)
+
+    def allowed(self, f: FilterField) -> list[str]:
+        """The values a filter accepts: the table's list, or this generation's themes."""
+        return list(f.values) if f.values is not None else self.theme_ids
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [self.chunks[r] for r in self.doc_rows.get(doc_id, [])]
 
 
 def open_snapshot(folder: Path) -> Snapshot:
@@ -70,33 +84,35 @@ def open_snapshot(folder: Path) -> Snapshot:
     index = tantivy.Index.open(str(folder / TANTIVY_DIR))
     analysis.register(index)
     index.reload()
-    chunks = [json.loads(line) for line in (folder / CHUNKS).read_text(encoding="utf-8").splitlines() if line]
-    docs_list = json.loads((folder / DOCUMENTS).read_text(encoding="utf-8"))
-    documents = {d["id"]: d for d in docs_list}
-    themes = json.loads((folder / THEMES).read_text(encoding="utf-8"))
-    doc_pos = {d["id"]: i for i, d in enumerate(docs_list)}
-    row_doc = np.array([doc_pos[c["doc_id"]] for c in chunks], dtype=np.int64)
-    doc_masks: dict[str, dict[str, np.ndarray]] = {f: {} for f in FILTER_FIELDS}
-    for field_name, key, multi in (("theme", "themes", True), ("content_type", "content_type", False),
-                                   ("audience", "audience", True), ("language", "language", False)):
+    chunks = read_chunks(folder)
+    docs_list = read_documents(folder)
+    themes = read_themes(folder)
+    doc_pos = {d.id: i for i, d in enumerate(docs_list)}
+    row_doc = np.array([doc_pos[c.doc_id] for c in chunks], dtype=np.int64)
+    doc_masks: dict[str, dict[str, np.ndarray]] = {f.param: {} for f in FILTERS}
+    for f in FILTERS:
         for pos, d in enumerate(docs_list):
-            for value in (d[key] if multi else [d[key]]):
-                doc_masks[field_name].setdefault(value, np.zeros(len(docs_list), dtype=bool))[pos] = True
-    masks = {f: {v: m[row_doc] for v, m in by_value.items()} for f, by_value in doc_masks.items()}
+            for value in f.of(d):
+                doc_masks[f.param].setdefault(value, np.zeros(len(docs_list), dtype=bool))[pos] = True
+    masks = {name: {v: m[row_doc] for v, m in by_value.items()} for name, by_value in doc_masks.items()}
     doc_rows: dict[str, list[int]] = {}
     for row, c in enumerate(chunks):
-        doc_rows.setdefault(c["doc_id"], []).append(row)
-    acute_path = folder / ACUTE
-    acute = json.loads(acute_path.read_text(encoding="utf-8")) if acute_path.exists() else {}
-    lexicon = build_lexicon(themes, acute.get("phrases", []), [c["text"] for c in chunks])
-    questions = [json.loads(line) for line in (folder / QUESTIONS).read_text(encoding="utf-8").splitlines() if line]
-    question_doc = np.array([doc_pos[q["doc_id"]] for q in questions], dtype=np.int64)
+        doc_rows.setdefault(c.doc_id, []).append(row)
+    acute = read_acute(folder)
+    lexicon = build_lexicon(themes, acute.phrases, [c.text for c in chunks])
+    questions = read_questions(folder)
+    question_doc = np.array([doc_pos[q.doc_id] for q in questions], dtype=np.int64)
+    theme_documents = dict.fromkeys((t.id for t in themes), 0)
+    for d in docs_list:
+        for t in d.themes:
+            theme_documents[t] = theme_documents.get(t, 0) + 1
     return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, lexicon=lexicon,
                     questions=questions, question_doc=question_doc, doc_masks=doc_masks,
                     question_vectors=faiss.read_index(str(folder / QUESTION_VECTORS)),
                     folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
-                    chunks=chunks, documents=documents, themes=themes, row_doc=row_doc, masks=masks)
+                    chunks=chunks, documents={d.id: d for d in docs_list}, themes=themes, row_doc=row_doc,
+                    masks=masks, theme_documents=theme_documents)
 
 
 class IndexStore:

@@ -119,9 +119,10 @@ def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] |
 
 
 def fuse(model: FusionModel, dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,
-         theme_of=None, depth: int = 100) -> list[Hit]:
-    """Passages ranked by the model's probability that they answer, best first; ties by best single rank,
-    then chunk id."""
+         theme_of=None, depth: int = 100) -> tuple[list[Hit], dict[str, float]]:
+    """Passages ranked by the model's probability that they answer, best first (ties by best single rank,
+    then chunk id), and the weights of the two ranks for this question: what a step of −ln(rank) in each
+    list is worth (BM25's depends on the question through the products)."""
     from .fuse import _best_rank
 
     hits, x = features(dense, bm25, known, routed, theme_of, depth)
@@ -129,4 +130,8 @@ def fuse(model: FusionModel, dense: list[Hit], bm25: list[Hit], known: float, ro
     for h, s in zip(hits, scores):
         h.score = float(s)
     hits.sort(key=lambda h: (-h.score, _best_rank(h), h.chunk_id))
-    return hits
+    w = model.weights
+    q = dict(zip(FEATURES, x[0])) if len(x) else dict.fromkeys(FEATURES, 0.0)
+    bm25_w = (w["bm25_log_rank"] + w["bm25_log_rank_x_known"] * q["known"]
+              + w["bm25_log_rank_x_agreement"] * q["agreement"] + w["bm25_log_rank_x_log_peak"] * q["log_peak"])
+    return hits, {"dense": w["dense_log_rank"], "bm25": float(bm25_w)}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
+from indexer.documents import Theme
 
 
 @dataclass(frozen=True)
@@ -28,17 +29,17 @@ def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def build_lexicon(themes: list[dict], acute_phrases: list[str], passages: list[str]) -> Lexicon:
+def build_lexicon(themes: list[Theme], acute_phrases, passages: list[str]) -> Lexicon:
     thesaurus, thesaurus_en = [], []
     for t in themes:
-        own = tuple(analyse(t["label"]))
-        for phrase in (*t.get("synonyms", ()), t["label"]):
+        own = tuple(analyse(t.label))
+        for phrase in (*t.synonyms, t.label):
             stems = frozenset(analyse(phrase))
             if stems:
-                thesaurus.append((stems, t["id"], own))
+                thesaurus.append((stems, t.id, own))
             stems = frozenset(english_terms(phrase))
             if stems:
-                thesaurus_en.append((stems, t["id"], own))
+                thesaurus_en.append((stems, t.id, own))
     acute = tuple(s for s in (frozenset(analyse(p)) or frozenset(words(p)) for p in acute_phrases) if s)
     vocabulary: dict[str, int] = {}
     for text in passages:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
-from .errors import BadParameter
+from indexer.errors import BadParameter
+from indexer.filters import FILTERS
+
 from .index_store import Snapshot
 
 MAX_K = 50
@@ -66,26 +69,37 @@ def _values(name: str, raw, allowed: list[str]) -> list[str]:
     return out
 
 
-def parse_filters(snap: Snapshot, theme=None, content_type=None, audience=None, language=None) -> dict[str, list[str]]:
-    from indexer.documents import AUDIENCES, CONTENT_TYPES, LANGUAGES
-
-    return {
-        "theme": _values("theme", theme, snap.theme_ids),
-        "content_type": _values("content_type", content_type, list(CONTENT_TYPES)),
-        "audience": _values("audience", audience, list(AUDIENCES)),
-        "language": _values("language", language, list(LANGUAGES)),
-    }
+def raw_filters(query_params) -> dict[str, list[str]]:
+    """The filter parameters of a query string (each repeatable), as typed; `parse_filters` checks them."""
+    return {f.param: query_params.getall(f.param, []) for f in FILTERS}
 
 
-def parse_search(snap: Snapshot, max_chars: int, q=None, theme=None, content_type=None, audience=None,
-                 language=None, k=None, offset=None, explain=None) -> SearchRequest:
-    filters = parse_filters(snap, theme, content_type, audience, language)
+def parse_filters(snap: Snapshot, raw: Mapping[str, Sequence[str] | str | None]) -> dict[str, list[str]]:
+    """Every filter of the table (`indexer/filters.py`), by its query parameter; values checked against
+    this generation's allowed values."""
+    return {f.param: _values(f.param, raw.get(f.param), snap.allowed(f)) for f in FILTERS}
+
+
+def parse_search(snap: Snapshot, max_chars: int, q=None, filters: Mapping | None = None, k=None, offset=None,
+                 explain=None) -> SearchRequest:
+    """The JSON API's parameters, as typed in the query string."""
+    parsed = parse_filters(snap, filters or {})
     if explain not in (None, "", "true", "false", "1", "0"):
         raise BadParameter("explain", f"must be true or false (got {str(explain)[:40]!r})")
     return SearchRequest(
         q=clean_query(q, max_chars),
-        filters=filters,
+        filters=parsed,
         k=_int("k", k, 10, 1, MAX_K),
         offset=_int("offset", offset, 0, 0, MAX_OFFSET),
         explain=explain in ("true", "1"),
     )
+
+
+def parse_page_number(side: str | None, last: int) -> int:
+    """The search page's `side` (1-based page number)."""
+    if side in (None, ""):
+        return 1
+    if not side.isdigit() or not 1 <= int(side) <= last:
+        raise BadParameter("side", f"must be a page number from 1 to {last} (got {side[:20]!r})",
+                           f"Sidetallet må være fra 1 til {last} (fikk {side[:20]!r}).")
+    return int(side)

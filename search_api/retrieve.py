@@ -8,6 +8,8 @@ import faiss
 import numpy as np
 import tantivy
 
+from indexer.filters import BY_PARAM
+
 from .expand import Term
 from .hits import Hit
 from .index_store import Snapshot
@@ -42,6 +44,12 @@ def _term(schema, name: str, t: Term) -> tantivy.Query:
 
 def bm25_search(snap: Snapshot, terms: list[Term], filters: dict[str, list[str]], limit: int) -> list[Hit]:
     """BM25 over title (boosted) and text, built from analysed terms: user text never reaches a parser."""
+    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, bm25_score=score, bm25_rank=rank)
+            for rank, (score, row) in enumerate(bm25_ranked(snap, terms, filters, limit), start=1)]
+
+
+def bm25_ranked(snap: Snapshot, terms: list[Term], filters: dict[str, list[str]], limit: int) -> list[tuple[float, int]]:
+    """(score, chunk row) of BM25's best passages, best first."""
     if not terms or limit < 1:  # tantivy panics on limit 0
         return []
     schema = snap.index.schema
@@ -52,13 +60,10 @@ def bm25_search(snap: Snapshot, terms: list[Term], filters: dict[str, list[str]]
     clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(should))]
     for name, values in filters.items():
         if values:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, name, list(values))))
+            field = BY_PARAM[name].index_field
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, field, list(values))))
     result = snap.searcher.search(tantivy.Query.boolean_query(clauses), limit=limit, count=False)
-    hits = []
-    for rank, (score, address) in enumerate(result.hits, start=1):
-        row = snap.searcher.doc(address)["chunk_id"][0]
-        hits.append(Hit(chunk_id=row, doc_id=snap.chunks[row]["doc_id"], bm25_score=float(score), bm25_rank=rank))
-    return hits
+    return [(float(score), snap.searcher.doc(address)["chunk_id"][0]) for score, address in result.hits]
 
 
 def filtered_nprobe(index, allowed: int) -> int:
@@ -91,9 +96,14 @@ def _nearest(index, query_vector: np.ndarray, mask: np.ndarray | None, limit: in
 
 def vector_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]], limit: int) -> list[Hit]:
     """Exact inner-product search over the passages (IVF above ANN_THRESHOLD), filtered inside FAISS."""
-    return [Hit(chunk_id=row, doc_id=snap.chunks[row]["doc_id"], vector_score=score, vector_rank=rank)
-            for rank, (score, row) in enumerate(_nearest(snap.vectors, query_vector, allowed_rows(snap, filters), limit),
-                                                start=1)]
+    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, vector_score=score, vector_rank=rank)
+            for rank, (score, row) in enumerate(vector_ranked(snap, query_vector, filters, limit), start=1)]
+
+
+def vector_ranked(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]],
+                  limit: int) -> list[tuple[float, int]]:
+    """(score, chunk row) of the nearest passages, best first."""
+    return _nearest(snap.vectors, query_vector, allowed_rows(snap, filters), limit)
 
 
 @dataclass
@@ -108,15 +118,21 @@ class QuestionMatch:
 def question_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]],
                     limit: int) -> list[QuestionMatch]:
     """Documents ranked by the editors' question closest to the practitioner's (one entry per document)."""
+    out: list[QuestionMatch] = []
+    seen: set[str] = set()
+    for score, row in question_ranked(snap, query_vector, filters, limit):
+        question = snap.questions[row]
+        if question.doc_id not in seen:
+            seen.add(question.doc_id)
+            out.append(QuestionMatch(question.doc_id, score, len(out) + 1, question.text))
+    return out
+
+
+def question_ranked(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]],
+                    limit: int) -> list[tuple[float, int]]:
+    """(score, question row) of the editors' questions nearest the practitioner's, best first."""
     if not snap.questions:
         return []
     docs = allowed_rows(snap, filters, level="document")
     mask = None if docs is None else docs[snap.question_doc]
-    out: list[QuestionMatch] = []
-    seen: set[str] = set()
-    for score, row in _nearest(snap.question_vectors, query_vector, mask, limit):
-        doc_id = snap.questions[row]["doc_id"]
-        if doc_id not in seen:
-            seen.add(doc_id)
-            out.append(QuestionMatch(doc_id, score, len(out) + 1, snap.questions[row]["text"]))
-    return out
+    return _nearest(snap.question_vectors, query_vector, mask, limit)

@@ -1,23 +1,33 @@
-"""One search: analyse → retrieve (BM25 + vector, filtered) → fuse → one hit per document → cite."""
+"""One search: analyse → retrieve (BM25 + vector, filtered) → fuse → one hit per document → cite.
+
+The ranking (`rank`) is one small function per concept, so a change to one is a local change:
+- which lists a fusion method uses and how it merges them: `FUSIONS` (a new method is one entry);
+- how much BM25 counts for this question: `bm25_weight` (with `peak_factor`);
+- the editors' questions as a third, document-level list: `add_questions`;
+- the bonus for the theme the thesaurus routes the question to: `boost_routed_themes`.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
+import numpy as np
+
+from indexer.documents import Chunk, Document
 from indexer.embed import Embedder
 from indexer.settings import Settings
 
 from . import fuse, learned_fusion
 from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
+from .facets import theme_counts
 from .hits import Citation, Hit
 from .index_store import Snapshot
 from .params import SearchRequest
 from .retrieve import bm25_search, question_search, vector_search
 from .snippets import highlight, matched_terms
-
-FUSIONS = ("learned", "rrf", "weighted", "bm25", "dense")
 
 
 @dataclass
@@ -35,73 +45,123 @@ class SearchResult:
     answer: Answer | None = None
     """Quoted sentences from the top passages, or an abstention; first page only."""
     weights: dict[str, float] | None = None
-    """The weights the two lists were fused with for this question (dense, bm25)."""
+    """The weights the lists were fused with for this question (dense, bm25, questions)."""
 
+
+# --- fusion methods --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fusion:
+    """A fusion method: which retrievers it runs and how it merges their lists ([dense, bm25], best first)."""
+
+    fuse: Callable[[list[list[Hit]], list[float], Settings], list[Hit]] | None
+    """Merges weighted lists; None for the learned fusion, which weighs every passage itself."""
+    bm25: bool = True
+    dense: bool = True
+    questions: bool = False
+    """The editors' questions may join as a third list (SOVEI_QUESTION_WEIGHT > 0)."""
+    theme_boost: bool = True
+    """The routed theme's bonus applies (the learned fusion has the routing as one of its features)."""
+
+
+def _rrf(lists: list[list[Hit]], weights: list[float], settings: Settings) -> list[Hit]:
+    return fuse.rrf(lists, weights, k=settings.rrf_k)
+
+
+def _weighted(lists: list[list[Hit]], weights: list[float], settings: Settings) -> list[Hit]:
+    return fuse.weighted(lists, weights, [lambda h: h.vector_score, lambda h: h.bm25_score])
+
+
+FUSIONS: dict[str, Fusion] = {
+    "learned": Fusion(None, theme_boost=False),
+    "rrf": Fusion(_rrf, questions=True),
+    "weighted": Fusion(_weighted),
+    "bm25": Fusion(_rrf, dense=False),
+    "dense": Fusion(_rrf, bm25=False, questions=True),
+}
+"""SOVEI_FUSION → method; `indexer/settings.py` lists the same names as the setting's valid values."""
+
+
+# --- the ranking -----------------------------------------------------------------------------------
 
 def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
          query_vector=None, query_plan: QueryPlan | None = None
          ) -> tuple[list[Hit], list[str], dict[str, float]]:
     """Fused chunk ranking (best first), before grouping by document; the query's exact terms; the
-    weights the dense and BM25 lists were fused with.
+    weights the dense, BM25 and editors' questions lists were fused with.
 
-    A caller ranking the same question several times (per-theme counts) passes the query vector and
-    plan, so neither the model nor the analysis runs again.
+    A caller that already has the query vector and plan passes them, so neither the model nor the
+    analysis runs again.
     """
     qp = query_plan or plan(snap, req.q, expand=bool(settings.expansion))
-    terms = qp.exact
+    method = FUSIONS[settings.fusion]
     depth = settings.candidates
-    method = settings.fusion
-    bm25 = bm25_search(snap, qp.terms, req.filters, depth) if method != "dense" else []
-    dense = []
-    if method != "bm25":
+    bm25 = bm25_search(snap, qp.terms, req.filters, depth) if method.bm25 else []
+    qv, dense = None, []
+    if method.dense:
         qv = embedder.embed_query(req.q) if query_vector is None else query_vector
         dense = vector_search(snap, qv, req.filters, depth)
-    if method == "learned":
+    if method.fuse is None:
         model = learned_fusion.load(settings.fusion_model)
-        fused = learned_fusion.fuse(model, dense, bm25, qp.known, set(qp.themes[:2]),
-                                    lambda doc_id: snap.documents[doc_id]["themes"][0], depth)
-        return fused, terms, {"dense": 1.0, "bm25": 1.0, "questions": 0.0}
-    # BM25 counts for as much of the question as the bank's vocabulary covers (none of an English one):
-    # a misspelt question matches few words, and its few matches are weak evidence against the dense
-    # ranking. Weights shape a fusion only: BM25 alone keeps its own order and the theme boost.
-    if method == "bm25":
-        bm25_weight = 1.0
-    else:
-        bm25_weight = settings.bm25_weight * (qp.known if settings.adaptive else 1.0) * peak_factor(bm25, settings)
-    lists, weights = [dense, bm25], [1.0, bm25_weight]
-    if method == "weighted":
-        fused = fuse.weighted(lists, weights, [lambda h: h.vector_score, lambda h: h.bm25_score])
-    elif method in ("rrf", "bm25", "dense"):
-        fused = fuse.rrf(lists, weights, k=settings.rrf_k)
-    else:
-        raise ValueError(f"SOVEI_FUSION={method!r} is not one of {', '.join(FUSIONS)}")
-    question_weight = settings.question_weight if method in ("rrf", "dense") else 0.0
-    if question_weight > 0:
-        # The editors' questions are the vector side's second list: practitioner's words against
-        # practitioners' words, where the passages speak the profession's.
-        matches = question_search(snap, qv, req.filters, depth)
-        fused = fuse.rrf_documents(fused, matches, question_weight, settings.rrf_k,
-                                   lambda doc_id: Hit(chunk_id=snap.doc_rows[doc_id][0], doc_id=doc_id))
-    if settings.theme_boost and qp.themes:
-        routed = set(qp.themes[:2])
-        for h in fused:
-            if snap.documents[h.doc_id]["themes"][0] in routed:
-                h.score *= 1.0 + settings.theme_boost
-        fused.sort(key=lambda h: -h.score)
-    return fused, terms, {"dense": 1.0, "bm25": bm25_weight, "questions": question_weight}
+        fused, weights = learned_fusion.fuse(model, dense, bm25, qp.known, set(qp.themes[:2]),
+                                             lambda doc_id: snap.documents[doc_id].primary_theme, depth)
+        return fused, qp.exact, {**weights, "questions": 0.0}
+    weights = {"dense": 1.0, "bm25": bm25_weight(settings, method, qp, bm25), "questions": question_weight(settings, method)}
+    fused = method.fuse([dense, bm25], [weights["dense"], weights["bm25"]], settings)
+    if weights["questions"] > 0:
+        fused = add_questions(snap, settings, req, qv, fused, weights["questions"])
+    fused = boost_routed_themes(snap, settings, qp.themes, fused)
+    return fused, qp.exact, weights
+
+
+def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:
+    """BM25's weight against the dense list's 1 for this question.
+
+    BM25 counts for as much of the question as the bank's vocabulary covers (none of an English one):
+    a misspelt question matches few words, and its few matches are weak evidence against the dense
+    ranking; it counts more when its top hit stands out (`peak_factor`). Weights shape a fusion only:
+    BM25 alone keeps its own order (and the theme boost)."""
+    if not method.dense:
+        return 1.0
+    return settings.bm25_weight * (qp.known if settings.adaptive else 1.0) * peak_factor(bm25, settings)
 
 
 def peak_factor(bm25: list[Hit], settings: Settings) -> float:
     """How much more BM25 counts when its top hit stands out from hits 2–10.
 
     A question that names something (a person, a law, a rare phrase) gives one passage a BM25 score
-    far above the rest; a question in everyday words gives a flat list. Chosen with make eval:
-    NorQuAD 0.943 -> 0.952, practitioner unchanged (evaluations/README.md)."""
+    far above the rest; a question in everyday words gives a flat list (evaluations/README.md, «How the
+    served defaults were chosen»)."""
     if not settings.peak_boost or len(bm25) < 10:
         return 1.0
     rest = sum(h.bm25_score for h in bm25[1:10]) / 9
     ratio = bm25[0].bm25_score / rest if rest > 0 else 1.0
     return 1.0 + settings.peak_boost * max(0.0, ratio - settings.peak_start)
+
+
+def question_weight(settings: Settings, method: Fusion) -> float:
+    return settings.question_weight if method.questions else 0.0
+
+
+def add_questions(snap: Snapshot, settings: Settings, req: SearchRequest, query_vector: np.ndarray,
+                  fused: list[Hit], weight: float) -> list[Hit]:
+    """The editors' questions as the vector side's second list: practitioner's words against
+    practitioners' words, where the passages speak the profession's."""
+    matches = question_search(snap, query_vector, req.filters, settings.candidates)
+    return fuse.rrf_documents(fused, matches, weight, settings.rrf_k,
+                              lambda doc_id: Hit(chunk_id=snap.doc_rows[doc_id][0], doc_id=doc_id))
+
+
+def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[str], fused: list[Hit]) -> list[Hit]:
+    """Hits whose primary theme is one of the (up to two) themes the thesaurus routes the question to
+    gain `theme_boost` of their score."""
+    if settings.theme_boost and routed_themes:
+        routed = set(routed_themes[:2])
+        for h in fused:
+            if snap.documents[h.doc_id].primary_theme in routed:
+                h.score *= 1.0 + settings.theme_boost
+        fused.sort(key=lambda h: -h.score)
+    return fused
 
 
 def best_per_document(hits: list[Hit]) -> list[Hit]:
@@ -114,10 +174,12 @@ def best_per_document(hits: list[Hit]) -> list[Hit]:
     return out
 
 
+# --- the search ------------------------------------------------------------------------------------
+
 def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
            count_themes: bool = False) -> SearchResult:
     started = time.perf_counter()
-    qv = embedder.embed_query(req.q) if settings.fusion != "bm25" else None
+    qv = embedder.embed_query(req.q) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     docs = best_per_document(fused)
@@ -132,39 +194,33 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
         answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes)
     counts = None
     if count_themes:
-        counts = {}
-        for theme in snap.theme_ids:
-            req_t = SearchRequest(q=req.q, filters={**req.filters, "theme": [theme]}, k=req.k)
-            n = len(best_per_document(rank(snap, embedder, settings, req_t, qv, qp)[0]))
-            if n:
-                counts[theme] = n
+        method = FUSIONS[settings.fusion]
+        counts = theme_counts(snap, req, qp, qv, settings.candidates, method.bm25, method.dense, weights["questions"])
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
                         acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q, qp), answer=answer,
                         weights=weights)
 
 
-def citation(doc: dict, chunk: dict) -> Citation:
-    section = " › ".join(chunk["heading_path"]) or None
-    page = chunk.get("page")
+def citation(doc: Document, chunk: Chunk) -> Citation:
+    section = " › ".join(chunk.heading_path) or None
     file_url = None
-    if doc["kind"] == "pdf":
-        file_url = f"/filer/{doc['id']}.pdf" + (f"#page={page}" if page else "")
-    return Citation(title=doc["title"], publisher=doc["publisher"], year=int(doc["published"][:4]),
-                    section=section, page=page, url=doc["source_url"],
-                    document_url=f"/dokument/{doc['id']}#{chunk['anchor']}", file_url=file_url)
+    if doc.kind == "pdf":
+        file_url = f"/filer/{doc.id}.pdf" + (f"#page={chunk.page}" if chunk.page else "")
+    return Citation(title=doc.title, publisher=doc.publisher, year=doc.year, section=section, page=chunk.page,
+                    url=doc.source_url, document_url=f"/dokument/{doc.id}#{chunk.anchor}", file_url=file_url)
 
 
 def enrich(snap: Snapshot, h: Hit, terms: set[str], explain: bool = False) -> Hit:
     chunk = snap.chunks[h.chunk_id]
     doc = snap.documents[h.doc_id]
-    h.title, h.themes, h.content_type = doc["title"], list(doc["themes"]), doc["content_type"]
-    h.audience, h.language = list(doc["audience"]), doc["language"]
-    h.heading_path, h.page, h.anchor = list(chunk["heading_path"]), chunk.get("page"), chunk["anchor"]
-    h.snippet, h.highlights = highlight(chunk["text"], terms)
+    h.title, h.themes, h.content_type = doc.title, list(doc.themes), doc.content_type
+    h.audience, h.language = list(doc.audience), doc.language
+    h.heading_path, h.page, h.anchor = list(chunk.heading_path), chunk.page, chunk.anchor
+    h.snippet, h.highlights = highlight(chunk.text, terms)
     h.citation = citation(doc, chunk)
     if explain:
-        h.matched_terms = matched_terms(" ".join([doc["title"], *chunk["heading_path"], chunk["text"]]), terms)
+        h.matched_terms = matched_terms(" ".join([doc.title, *chunk.heading_path, chunk.text]), terms)
     else:
         h.question = None  # the editors' question that matched: for evaluators, not for every response
     return h

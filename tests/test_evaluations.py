@@ -6,8 +6,9 @@ import pytest
 
 from evaluations import assemble_practitioner, harness, run
 from evaluations.harness import SystemResult
-from evaluations.suites import SUITES, Suite, SuiteMissing
+from evaluations.suites import SUITES, Suite
 from evaluations.systems import load_configs
+from indexer.errors import SuiteMissing
 
 
 def _suite(tmp_path, pinned: dict) -> Suite:

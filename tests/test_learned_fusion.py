@@ -56,10 +56,20 @@ def test_fuse_orders_by_the_models_probability():
     bm25 = [bm25_hit(2, 1, 10.0), bm25_hit(3, 2, 5.0)]
     only_bm25 = lf.FusionModel({f: (1.0 if f == "bm25_log_rank" else 0.0) for f in lf.FEATURES}, 0.0, "", {})
     only_dense = lf.FusionModel({f: (1.0 if f == "dense_log_rank" else 0.0) for f in lf.FEATURES}, 0.0, "", {})
-    assert [h.chunk_id for h in lf.fuse(only_bm25, dense, bm25, 1.0)] == [2, 3, 1]
-    ranked = lf.fuse(only_dense, [dense_hit(1, 1, 0.9), dense_hit(2, 2, 0.8)], [bm25_hit(2, 1, 10.0), bm25_hit(3, 2, 5.0)], 1.0)
+    assert [h.chunk_id for h in lf.fuse(only_bm25, dense, bm25, 1.0)[0]] == [2, 3, 1]
+    ranked, weights = lf.fuse(only_dense, [dense_hit(1, 1, 0.9), dense_hit(2, 2, 0.8)],
+                              [bm25_hit(2, 1, 10.0), bm25_hit(3, 2, 5.0)], 1.0)
     assert [h.chunk_id for h in ranked] == [1, 2, 3]
     assert ranked[0].score == pytest.approx(1 / (1 + math.exp(-0.0)))  # sigmoid(−ln 1)
+    assert weights == {"dense": 1.0, "bm25": 0.0}
+
+
+def test_bm25s_weight_for_a_question_follows_the_products():
+    w = dict.fromkeys(lf.FEATURES, 0.0) | {"bm25_log_rank": 0.5, "bm25_log_rank_x_known": 1.0,
+                                            "bm25_log_rank_x_agreement": 2.0}
+    model = lf.FusionModel(w, 0.0, "", {})
+    _, weights = lf.fuse(model, [dense_hit(2, 1, 0.9)], [bm25_hit(2, 1, 10.0), bm25_hit(3, 2, 5.0)], known=0.5)
+    assert weights["bm25"] == pytest.approx(0.5 + 1.0 * 0.5 + 2.0 * (1 / 2))
 
 
 def test_model_file_errors_name_the_file_and_field(tmp_path):

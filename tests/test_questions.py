@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from indexer.build import build_index
+from indexer.documents import EditorQuestion
 from indexer.embed import load_embedder
 from search_api.index_store import open_snapshot
 from search_api.params import SearchRequest
@@ -28,7 +29,7 @@ def test_a_document_whose_question_matches_is_lifted_and_explained(mini_settings
     summary = build_index(mini_settings)
     snap = open_snapshot(mini_settings.current_index)
     assert snap.manifest.counts["questions"] == 1
-    assert snap.questions == [{"doc_id": "foreldremote-om-skolemiljo", "text": EDITORS_QUESTION}]
+    assert snap.questions == [EditorQuestion("foreldremote-om-skolemiljo", EDITORS_QUESTION)]
     assert summary.embedded >= 1  # the question, embedded with the query prefix (not in the committed cache)
 
     embedder = load_embedder(mini_settings.model, mini_settings.threads)
@@ -46,7 +47,7 @@ def test_a_document_whose_question_matches_is_lifted_and_explained(mini_settings
     assert 0.8 < top.question_score <= 1.0
     assert on.weights["questions"] == 1.0
     # The cited passage is still one of the document's own passages.
-    assert snap.chunks[top.chunk_id]["doc_id"] == "foreldremote-om-skolemiljo"
+    assert snap.chunks[top.chunk_id].doc_id == "foreldremote-om-skolemiljo"
     # Without explain the matched question is left out of the response.
     plain = search(snap, embedder, on_settings, SearchRequest(q=ASKED))
     assert plain.hits[0].question is None and plain.hits[0].question_rank == 1

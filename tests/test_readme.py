@@ -37,6 +37,15 @@ def test_every_cli_option_and_setting_is_in_the_readme():
     assert cli.main
 
 
+def test_the_readme_gives_every_settings_valid_values():
+    from indexer.settings import env_name, valid_values
+
+    rows = {ln.split("`")[1]: ln for ln in README.splitlines() if ln.startswith("| `SOVEI_")}
+    for f in fields(Settings):
+        row = next(r for name, r in rows.items() if name == env_name(f.name) or env_name(f.name) in r)
+        assert valid_values(f) in row, f"README's row for {env_name(f.name)} lacks its valid values {valid_values(f)!r}"
+
+
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "make test" in README

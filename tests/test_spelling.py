@@ -2,6 +2,7 @@
 
 import pytest
 
+from indexer.errors import DictionaryMissing
 from search_api import spelling
 
 BANK = {w: 20 for w in ("gjør", "på", "møte", "jeg", "hva", "kutter", "seg", "snakke", "med", "elev", "mobbing",
@@ -41,7 +42,7 @@ def test_correct_words_the_bank_does_not_use_are_left_alone(known):
 
 
 def test_missing_dictionaries_are_named(tmp_path):
-    with pytest.raises(spelling.DictionaryMissing, match=r"nb_NO\.dic"):
+    with pytest.raises(DictionaryMissing, match=r"nb_NO\.dic"):
         spelling.Speller(tmp_path)
 
 

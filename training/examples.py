@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.build import build_from_documents, chunk_params, current_manifest
-from indexer.chunk import chunk_document, passage_text
+from indexer.build import build_from_documents, current_manifest
+from indexer.chunk import passage_text
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
 from indexer.errors import SoveiError
@@ -116,18 +116,11 @@ def build_pool(settings: Settings, bank: list[Document], themes: list[Theme], ex
     by_id = {d.id: d for d in docs}
     passages, doc_of, rows_of = [], [], {}
     for c in snap.chunks:
-        d = by_id[c["doc_id"]]
-        passages.append(passage_text(d, _chunk(c)))
+        d = by_id[c.doc_id]
+        passages.append(passage_text(d, c))
         rows_of.setdefault(d.id, []).append(len(doc_of))
         doc_of.append(d.id)
     return Pool(passages, doc_of, rows_of, snap, bank)
-
-
-def _chunk(row: dict):
-    from indexer.documents import Chunk
-
-    return Chunk(row["doc_id"], row["ordinal"], row["text"], tuple(row["heading_path"]), row.get("page"),
-                 row["anchor"])
 
 
 def read_passage_questions(path: Path = PASSAGE_QUESTIONS) -> list[dict]:
@@ -243,7 +236,7 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: in
             skipped["holdout"] += len(d.questions)
             continue
         wanted += [(q, d.id, None, "editors") for q in d.questions]
-    anchors = {(pool.doc_of[r], pool.snap.chunks[r]["anchor"]): r for r in range(len(pool.passages))}
+    anchors = {(pool.doc_of[r], pool.snap.chunks[r].anchor): r for r in range(len(pool.passages))}
     for row in read_passage_questions():
         if row["doc_id"] in holdout:
             skipped["holdout"] += 1
@@ -252,7 +245,7 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: in
             skipped["relocated"] += 1
             continue
         r = anchors.get((row["doc_id"], row["anchor"]))
-        text_now = pool.snap.chunks[r]["text"] if r is not None else None
+        text_now = pool.snap.chunks[r].text if r is not None else None
         if text_now is None or passage_hash(text_now) != row["passage"]:
             skipped["relocated"] += 1
             r = None

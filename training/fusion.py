@@ -66,7 +66,7 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
         dense = vector_search(snap, qvecs[q.text], {}, settings.candidates)
         bm25 = bm25_search(snap, qp.terms, {}, settings.candidates)
         hits, x = features(dense, bm25, qp.known, set(qp.themes[:2]),
-                           lambda d: snap.documents[d]["themes"][0], settings.candidates)
+                           lambda d: snap.documents[d].primary_theme, settings.candidates)
         y = np.array([h.doc_id == q.doc_id for h in hits], dtype=np.int8)
         if not y.any():
             continue  # neither retriever found it: nothing to learn about ordering
