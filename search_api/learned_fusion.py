@@ -26,17 +26,19 @@ from indexer.settings import ROOT
 from .hits import Hit
 
 FUSION_FILE = ROOT / "models" / "fusion.json"
+MATCH_CAP = 3.0
 FEATURES = (
     "dense_log_rank", "dense_gap_z", "bm25_log_rank", "bm25_rel", "bm25_gap_z", "in_dense", "in_bm25", "routed",
-    "known", "log_peak", "agreement",
-    "bm25_log_rank_x_known", "bm25_log_rank_x_agreement", "bm25_log_rank_x_log_peak",
-    "bm25_rel_x_known", "bm25_rel_x_agreement", "bm25_rel_x_log_peak",
+    "known", "log_peak", "agreement", "match",
+    "bm25_log_rank_x_known", "bm25_log_rank_x_agreement", "bm25_log_rank_x_log_peak", "bm25_log_rank_x_match",
+    "bm25_rel_x_known", "bm25_rel_x_agreement", "bm25_rel_x_log_peak", "bm25_rel_x_match",
 )
 """Per passage: `*_log_rank` = −ln(rank) (missing: −ln(depth + 1)); `dense_gap_z`, `bm25_gap_z` = (score −
 the list's top score) / the standard deviation of the list's top 10; `bm25_rel` = score / top score;
 `in_*` = the passage is in that list. Per question: `known` = share of its words the bank knows (0 for
 English), `log_peak` = ln(BM25's top score / mean of its hits 2–10), `agreement` = share of BM25's top 10
-also in the vectors' top 10. `routed` = the passage's document is in a theme the thesaurus routes the
+also in the vectors' top 10, `match` = BM25's top score / the question's idf mass (`QueryPlan.idf_mass`,
+capped at 3): how much of the question BM25's best passage holds. `routed` = the passage's document is in a theme the thesaurus routes the
 question to. The products let BM25's weight depend on the question; the question-level features alone
 shift every passage of a question alike, so they only matter for the score's calibration."""
 
@@ -84,7 +86,7 @@ def _z_gaps(scores: list[float]) -> tuple[float, float]:
 
 
 def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,
-             theme_of=None, depth: int = 100) -> tuple[list[Hit], np.ndarray]:
+             theme_of=None, depth: int = 100, idf_mass: float = 0.0) -> tuple[list[Hit], np.ndarray]:
     """The candidates (one Hit per passage, both lists' score parts merged) and their feature rows."""
     from .fuse import _merge
 
@@ -102,6 +104,7 @@ def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] |
     agreement = (len({h.chunk_id for h in bm25[:10]} & {h.chunk_id for h in dense[:10]}) / min(10, len(bm25))
                  if bm25 and dense else 0.0)
     log_peak = math.log(max(peak, 1.0))
+    match = min(bm25[0].bm25_score / idf_mass, MATCH_CAP) if bm25 and idf_mass > 0 else 0.0
     # a passage missing from a list scores one spread below that list's last hit
     d_missing = (dense[-1].vector_score - d_top) / d_spread - 1 if dense else 0.0
     b_missing = (bm25[-1].bm25_score - b_top) / b_spread - 1 if bm25 else 0.0
@@ -113,19 +116,20 @@ def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] |
         b_rel = h.bm25_score / b_top if in_b and b_top > 0 else 0.0
         b_gap = (h.bm25_score - b_top) / b_spread if in_b else b_missing
         is_routed = float(bool(routed) and theme_of is not None and theme_of(h.doc_id) in routed)
-        x[i] = (d_lr, d_gap, b_lr, b_rel, b_gap, in_d, in_b, is_routed, known, log_peak, agreement,
-                b_lr * known, b_lr * agreement, b_lr * log_peak, b_rel * known, b_rel * agreement, b_rel * log_peak)
+        x[i] = (d_lr, d_gap, b_lr, b_rel, b_gap, in_d, in_b, is_routed, known, log_peak, agreement, match,
+                b_lr * known, b_lr * agreement, b_lr * log_peak, b_lr * match,
+                b_rel * known, b_rel * agreement, b_rel * log_peak, b_rel * match)
     return hits, x
 
 
 def fuse(model: FusionModel, dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,
-         theme_of=None, depth: int = 100) -> tuple[list[Hit], dict[str, float]]:
+         theme_of=None, depth: int = 100, idf_mass: float = 0.0) -> tuple[list[Hit], dict[str, float]]:
     """Passages ranked by the model's probability that they answer, best first (ties by best single rank,
     then chunk id), and the weights of the two ranks for this question: what a step of −ln(rank) in each
     list is worth (BM25's depends on the question through the products)."""
     from .fuse import _best_rank
 
-    hits, x = features(dense, bm25, known, routed, theme_of, depth)
+    hits, x = features(dense, bm25, known, routed, theme_of, depth, idf_mass)
     scores = 1.0 / (1.0 + np.exp(-(x @ model.vector() + model.bias)))
     for h, s in zip(hits, scores):
         h.score = float(s)
@@ -133,5 +137,6 @@ def fuse(model: FusionModel, dense: list[Hit], bm25: list[Hit], known: float, ro
     w = model.weights
     q = dict(zip(FEATURES, x[0])) if len(x) else dict.fromkeys(FEATURES, 0.0)
     bm25_w = (w["bm25_log_rank"] + w["bm25_log_rank_x_known"] * q["known"]
-              + w["bm25_log_rank_x_agreement"] * q["agreement"] + w["bm25_log_rank_x_log_peak"] * q["log_peak"])
+              + w["bm25_log_rank_x_agreement"] * q["agreement"] + w["bm25_log_rank_x_log_peak"] * q["log_peak"]
+              + w["bm25_log_rank_x_match"] * q["match"])
     return hits, {"dense": w["dense_log_rank"], "bm25": float(bm25_w)}

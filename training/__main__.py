@@ -38,13 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=d.alpha, help="LoRA alpha (scale = alpha / rank)")
     ap.add_argument("--first-layer", type=int, default=d.first_layer, help="LoRA on this layer and above")
     ap.add_argument("--max-tokens", type=int, default=d.max_tokens)
-    ap.add_argument("--norquad", type=int, default=d.norquad, help="norquad-train questions to use (0 = none)")
+    ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N examples only (tests)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
-                         max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=args.norquad,
+                         max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
                          limit=args.limit)
     stages = args.stage or list(STAGES)
     progress = None
@@ -83,7 +83,7 @@ def _fusion(settings: Settings, config: TrainConfig) -> None:
         raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
                          "(python -m training --stage holdout).")
     card = read_card(HOLDOUT_ADAPTER_FILE)
-    unused = norquad_questions(config.seed, config.norquad)[1] if (NORQUAD_TRAIN / "qrels.tsv").exists() else []
+    unused = norquad_questions(config.seed)[1] if config.norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
     print(f"== fusion: fitting {FUSION_FILE}")
     data = fusion.fit(settings, HOLDOUT_ADAPTER_FILE, card["data"]["holdout_documents"], unused, config.seed)
     sha = fusion.write(FUSION_FILE, data)

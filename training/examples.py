@@ -204,14 +204,18 @@ def hard_negative(pool: Pool, positive: int, c: Candidates, excluded: set[str], 
             return r, "random"
 
 
-def norquad_questions(seed: int, n: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(question, passage id) pairs of norquad-train: a seeded sample of n for training, and the rest."""
+def norquad_questions(seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(question, passage id) pairs of norquad-train, split by passage with a fixed seed: half the passages
+    with all their questions train the model; the other half's are the learned fusion's, so the fusion
+    sees the model on passages it never trained on (as in service), not on ones it has learned."""
     from evaluations.suites import read_qrels, read_queries
 
     queries, _ = read_queries(NORQUAD_TRAIN / "queries.jsonl")
-    pairs = [(queries[q], d) for q, rel in sorted(read_qrels(NORQUAD_TRAIN / "qrels.tsv").items()) for d in sorted(rel)]
-    used = set(random.Random(seed).sample(range(len(pairs)), min(n, len(pairs))))
-    return [p for i, p in enumerate(pairs) if i in used], [p for i, p in enumerate(pairs) if i not in used]
+    qrels = read_qrels(NORQUAD_TRAIN / "qrels.tsv")
+    pairs = [(queries[q], d) for q, rel in sorted(qrels.items()) for d in sorted(rel)]
+    passages = sorted({d for _, d in pairs})
+    model_half = set(random.Random(seed).sample(passages, len(passages) // 2))
+    return [p for p in pairs if p[1] in model_half], [p for p in pairs if p[1] not in model_half]
 
 
 @dataclass
@@ -220,13 +224,13 @@ class ExampleSet:
     stats: dict
 
 
-def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: int = 800,
+def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
                    progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
     bank, themes = bank_documents(settings)
     extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
     pool = build_pool(settings, bank, themes, extra, progress)
-    nq_queries = norquad_questions(seed, norquad)[0] if extra else []
+    nq_queries = norquad_questions(seed)[0] if extra else []
 
     # (question, doc id, fixed row or None, source)
     wanted: list[tuple[str, str, int | None, str]] = []

@@ -28,7 +28,7 @@ from .model import add_lora, lora_factors, sentence_model
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 42
-    epochs: float = 1.0
+    epochs: float = 2.0
     batch_size: int = 32
     learning_rate: float = 2e-4
     warmup_ratio: float = 0.1
@@ -41,9 +41,9 @@ class TrainConfig:
     """Passages are cut here in training (90 % of the bank's passages are shorter)."""
     holdout_fraction: float = 0.0
     """Share of the bank's documents kept out of training (the generalization check); 0 = train on all."""
-    norquad: int = 800
-    """NorQuAD training questions to use (a seeded sample of the 1,674; 0 = none). General Norwegian
-    question → passage pairs keep the model from forgetting outside the bank; more cost time per step."""
+    norquad: bool = True
+    """Train on the questions of half of norquad-train's passages (`examples.norquad_questions`): general
+    Norwegian question → passage pairs keep the model from forgetting outside the bank."""
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 

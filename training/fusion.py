@@ -66,7 +66,7 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
         dense = vector_search(snap, qvecs[q.text], {}, settings.candidates)
         bm25 = bm25_search(snap, qp.terms, {}, settings.candidates)
         hits, x = features(dense, bm25, qp.known, set(qp.themes[:2]),
-                           lambda d: snap.documents[d].primary_theme, settings.candidates)
+                           lambda d: snap.documents[d].primary_theme, settings.candidates, qp.idf_mass)
         y = np.array([h.doc_id == q.doc_id for h in hits], dtype=np.int8)
         if not y.any():
             continue  # neither retriever found it: nothing to learn about ordering
@@ -86,7 +86,8 @@ def fit(settings: Settings, adapter: Path, holdout: list[str], norquad_unused: l
     held = set(holdout)
     bank_qs = [Query(q, d.id) for d in bank if d.id in held for q in d.questions]
     bank_qs += [Query(r["question"], r["doc_id"]) for r in read_passage_questions() if r["doc_id"] in held]
-    nq_docs = norquad_train_documents() if norquad_unused else []
+    fusion_half = {d for _, d in norquad_unused}
+    nq_docs = [d for d in norquad_train_documents() if d.id in fusion_half] if norquad_unused else []
     nq_qs = [Query(q, d) for q, d in norquad_unused]
     emb = load_embedder(model, settings.threads)
     all_q = bank_qs + nq_qs
