@@ -97,6 +97,44 @@ class Swap:
     within the bound."""
 
 
+class Running:
+    """The load while it runs, for a scenario to wait on."""
+
+    def __init__(self, records: list, lock: threading.Lock):
+        self._records, self._lock = records, lock
+
+    def answered_by(self, generation: str) -> bool:
+        with self._lock:
+            return any(r[2] == generation for r in self._records)
+
+    @staticmethod
+    def wait_for(event, bound_s: float) -> float | None:
+        """Seconds until event() was true, checked every 50 ms; None when it was not within bound_s."""
+        t0 = time.perf_counter()
+        while not event():
+            if time.perf_counter() - t0 > bound_s:
+                return None
+            time.sleep(0.05)
+        return time.perf_counter() - t0
+
+
+def hammer_while(base: str, queries: list[str], clients: int, seconds: float, scenario):
+    """Clients search while scenario(Running) runs, and for `seconds` in all at least: (Load, what it returned)."""
+    records: list = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    started = time.perf_counter()
+    threads = _start(base, queries, clients, lambda: not stop.is_set(), records, lock)
+    try:
+        result = scenario(Running(records, lock))
+        time.sleep(max(0.0, started + seconds - time.perf_counter()))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    return Load(records, time.perf_counter() - started), result
+
+
 def hammer_across_reindex(base: str, queries: list[str], clients: int, seconds: float, reindex,
                           bound_s: float = 120.0, after_s: float = 3.0) -> tuple[Load, Swap]:
     """Clients search while a re-index is swapped in, and until the new generation has answered.
@@ -104,27 +142,19 @@ def hammer_across_reindex(base: str, queries: list[str], clients: int, seconds: 
     `reindex()` runs after `seconds / 2` of load and returns (new generation's name, anything). The load goes on
     until a response from that generation has come back (waiting at most `bound_s` after the re-index ends),
     then `after_s` more, and `seconds` in all at least: a slow machine makes the test longer, not wrong."""
-    records: list = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    started = time.perf_counter()
-    threads = _start(base, queries, clients, lambda: not stop.is_set(), records, lock)
-    try:
+    def scenario(run: Running) -> Swap:
         time.sleep(seconds / 2)
-        t0 = time.perf_counter()
-        generation, result = reindex()
-        done = time.perf_counter()
-        answered = None
-        while answered is None and time.perf_counter() < done + bound_s:
-            with lock:
-                if any(r[2] == generation for r in records):
-                    answered = time.perf_counter()
-            time.sleep(0.05)
-        if answered is not None:
-            time.sleep(max(0.0, max(started + seconds, answered + after_s) - time.perf_counter()))
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    swap = Swap(result, done - t0, None if answered is None else answered - done)
-    return Load(records, time.perf_counter() - started), swap
+        swap = swapped_in(run, reindex, bound_s)
+        if swap.answered_after is not None:
+            time.sleep(after_s)
+        return swap
+
+    return hammer_while(base, queries, clients, seconds, scenario)
+
+
+def swapped_in(run: Running, reindex, bound_s: float) -> Swap:
+    """Run the re-index, then wait (at most bound_s) until its generation has answered a client."""
+    t0 = time.perf_counter()
+    generation, result = reindex()
+    done = time.perf_counter()
+    return Swap(result, done - t0, run.wait_for(lambda: run.answered_by(generation), bound_s))

@@ -1,7 +1,7 @@
 """`make bench`: latency, throughput, indexing speed, memory and vector-search scale, printed as figures.
 
-Benchmarks print numbers; they never pass or fail. Results also go to
-evaluations/results/bench-<timestamp>.md with a chart.
+Throughput is measured for one process and for replicas behind nginx (`make serve-replicas`). Benchmarks
+print numbers; they never pass or fail. Results also go to evaluations/results/bench-<timestamp>.md with a chart.
   python -m bench.run [--quick]
 """
 
@@ -39,7 +39,7 @@ from search_api.search import search
 from .chart import chart
 from .load import hammer, pct
 from .peer import side_by_side
-from .server import running_server
+from .server import running_replicas, running_server
 from .vectors import scale_rows
 
 OUT = ROOT / "evaluations" / "results"
@@ -134,6 +134,7 @@ def main(argv=None) -> int:
         query_embedding(b)
         snap = in_process_search(b)
         http(b)
+        replicas(b)
         indexing(b)
         vector_scale(b, snap)
         peer(b)
@@ -248,6 +249,34 @@ def http(b: Bench) -> None:
         load_rows(url, (4,), lambda n: f"{n} clients, one question encoder thread (SOVEI_THREADS=1)")
     b.line(f"\npage render GET /?q=… (search + theme counts + template; after 2 warm-up pages): "
            f"p50 {statistics.median(t):.1f} ms, p99 {pct(t, 0.99):.1f} ms")
+
+
+def replicas(b: Bench) -> None:
+    """The same clients against one process directly and through nginx in front of one replica per core."""
+    from search_api.replicas import cores
+
+    n, clients, secs = cores(), 4, (5 if b.quick else 15)
+    settings, tmp = b.settings, b.tmp
+    corpus_dirs = ":".join(map(str, settings.corpus_dirs))
+    b.line(f"\n## Replicas behind nginx (make serve-replicas; {clients} clients, /api/search, same run)\n")
+    b.line("| served by | requests | p50 ms | p99 ms | req/s | errors |\n|---|---:|---:|---:|---:|---:|")
+    loads = {}
+    with running_server(settings.index_dir, corpus_dirs, tmp / "single.log") as url:
+        hammer(url, b.queries[:10], clients, 2)  # warm-up
+        loads["one process directly"] = hammer(url, b.queries, clients, secs)
+    # one client address for all: the proxy's per-address rate limit is off for the measurement
+    with running_replicas(settings.index_dir, corpus_dirs, tmp / "replicas", n,
+                          {"SOVEI_PROXY_RATE_LIMIT": "0"}) as (url, _):
+        hammer(url, b.queries[:10], clients, 2)
+        loads[f"nginx + {n} replicas (SOVEI_THREADS={max(1, settings.threads // n)} each)"] = hammer(
+            url, b.queries, clients, secs)
+    for name, load in loads.items():
+        b.line(f"| {name} | {len(load.records)} | {load.p50():.1f} | {load.p99():.1f} | {load.rps:.1f} | "
+               f"{load.failed} |")
+    one, many = loads.values()
+    b.fig[f"req/s {clients} clients, nginx + {n} replicas"] = many.rps
+    b.line(f"\nthrough nginx: {many.rps / one.rps:.2f}× the requests/s of one process, p50 {many.p50() / one.p50():.2f}×, "
+           f"p99 {many.p99() / one.p99():.2f}×")
 
 
 def indexing(b: Bench) -> None:

@@ -57,6 +57,10 @@ class IndexMismatchError(SoveiError):
     """The index on disk was built with other settings than the service uses."""
 
 
+class ArtifactError(SoveiError):
+    """A published index artifact is corrupt, truncated, unsafe or not for this code and model."""
+
+
 # --- requests (the service) ----------------------------------------------------------------------
 
 class BadParameter(SoveiError):
@@ -71,6 +75,12 @@ class BadParameter(SoveiError):
 
 class NotFound(SoveiError):
     """A document, theme or file that the index does not have."""
+
+
+# --- serving replicas ------------------------------------------------------------------------------
+
+class ReplicaError(SoveiError):
+    """`make serve-replicas` cannot start or stop: nginx missing, a port in use, a replica that does not come up."""
 
 
 # --- evaluations ---------------------------------------------------------------------------------

@@ -119,7 +119,19 @@ class Settings:
     """SOVEI_PORT: port of the web service."""
 
     rate_limit: int = field(default=0, metadata=between(0, 1_000_000))
-    """SOVEI_RATE_LIMIT: requests per minute per client address (0 = no limit); over it: 429."""
+    """SOVEI_RATE_LIMIT: requests per minute per client address (0 = no limit); over it: 429. Behind nginx
+    every request comes from the proxy's address, so `make serve-replicas` limits at nginx instead."""
+
+    replicas: int = field(default=0, metadata=between(0, 64))
+    """SOVEI_REPLICAS: service processes `make serve-replicas` runs behind nginx, on ports SOVEI_PORT+1,
+    SOVEI_PORT+2, …; 0 = one per core."""
+
+    proxy_rate_limit: int = field(default=1200, metadata=between(0, 1_000_000))
+    """SOVEI_PROXY_RATE_LIMIT: requests per minute per client address at nginx (`make serve-replicas`);
+    0 = no limit; over it: 429. A school's machines often share one address, so it is set for a school."""
+
+    proxy_burst: int = field(default=100, metadata=between(0, 100_000))
+    """SOVEI_PROXY_BURST: requests over SOVEI_PROXY_RATE_LIMIT that nginx lets through at once before the 429s."""
 
     max_query_chars: int = field(default=1000, metadata=between(1, 100_000))
     """SOVEI_MAX_QUERY_CHARS: longer queries get a 400 that says the limit."""

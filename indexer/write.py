@@ -111,14 +111,26 @@ def _point(index_dir: Path, name: str, target: str) -> None:
 def publish(index_dir: Path, build_folder: Path) -> Path:
     """Move a finished build into place and make it current; keep the old one as `previous`."""
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-    gen = index_dir / f"gen-{stamp}"
-    os.replace(build_folder, gen)
+    return swap_in(index_dir, build_folder, f"gen-{stamp}")
+
+
+def swap_in(index_dir: Path, folder: Path, name: str) -> Path:
+    """Rename a complete generation folder to `name` in index_dir and make it current (a build, an install)."""
+    gen = index_dir / name
+    os.replace(folder, gen)
+    make_current(index_dir, name)
+    return gen
+
+
+def make_current(index_dir: Path, name: str) -> None:
+    """Point `current` at the generation `name`; the one it pointed at becomes `previous`."""
     current = index_dir / "current"
     if current.is_symlink():
+        if os.readlink(current) == name:
+            return
         _point(index_dir, "previous", os.readlink(current))
-    _point(index_dir, "current", gen.name)
+    _point(index_dir, "current", name)
     _prune(index_dir)
-    return gen
 
 
 def rollback(index_dir: Path) -> Path:

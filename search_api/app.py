@@ -22,6 +22,7 @@ from indexer.embed import load_embedder
 from indexer.errors import BadParameter, IndexMismatchError, IndexMissingError, NotFound, SoveiError
 from indexer.settings import ROOT, Settings, get_settings
 
+from .headers import SECURITY_HEADERS
 from .index_store import IndexStore
 from .pages import PAGE_ROUTES, register_filters
 from .routes import API_ROUTES
@@ -30,15 +31,6 @@ from .spelling import speller
 
 log = logging.getLogger("sovei.access")
 WEB = ROOT / "web"
-
-SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-    "permissions-policy": "camera=(), microphone=(), geolocation=()",
-}
 
 
 def _is_api(request: Request) -> bool:

@@ -30,8 +30,10 @@ def test_every_make_target_is_in_the_readme():
 def test_every_cli_option_and_setting_is_in_the_readme():
     from indexer import cli
 
-    for opt in re.findall(r'add_argument\("(--[a-z-]+)"', (ROOT / "indexer" / "cli.py").read_text()):
-        assert opt in README, f"sovei-index {opt} is not in README.md"
+    for cli_file in ("indexer/cli.py", "search_api/replicas.py", "search_api/nginx.py", "bench/loadtest.py",
+                     "bench/loadtest_replicas.py"):
+        for opt in re.findall(r'add_argument\("(--[a-z0-9-]+)"', (ROOT / cli_file).read_text()):
+            assert f"`{opt}" in README, f"{cli_file}: {opt} is not in README.md"
     for f in fields(Settings):
         assert "SOVEI_" + f.name.upper() in README, f"SOVEI_{f.name.upper()} is not in README.md"
     assert cli.main
