@@ -182,3 +182,15 @@ def test_gate_fails_when_the_hybrid_falls_below_a_single_retriever(tmp_path):
     assert run.gate(suite, results, 0.005) == ["toy: hybrid nDCG@10 is 0.0200 below the better single retriever"]
     results[2] = SystemResult("hybrid", {"ndcg@10": 0.598}, {})
     assert run.gate(suite, results, 0.005) == []  # within the tolerance
+
+
+def test_a_pinned_robustness_shortfall_may_stay_but_not_grow(tmp_path):
+    suite = Suite("toy", {}, {"q": {}}, [], [], {}, tmp_path / "expected.json", robustness=True)
+    results = [SystemResult("bm25", {"ndcg@10": 0.30}, {}), SystemResult("dense", {"ndcg@10": 0.60}, {}),
+               SystemResult("hybrid", {"ndcg@10": 0.50}, {})]
+    run.pin(suite, results, 0.005)
+    assert json.loads((tmp_path / "expected.json").read_text())["robustness_margin"] == -0.1
+    assert run.gate(suite, results, 0.005) == []
+    results[2] = SystemResult("hybrid", {"ndcg@10": 0.45}, {})
+    assert run.gate(suite, results, 0.005)[-1] == (
+        "toy: hybrid nDCG@10 is 0.1500 below the better single retriever (pinned shortfall -0.1000)")

@@ -28,7 +28,7 @@ from .model import add_lora, lora_factors, sentence_model
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 42
-    epochs: float = 2.0
+    epochs: float = 1.0
     batch_size: int = 32
     learning_rate: float = 2e-4
     warmup_ratio: float = 0.1

@@ -29,7 +29,7 @@ from search_api.learned_fusion import FEATURES, features
 
 from .examples import WORK_DIR, bank_documents, norquad_train_documents, read_passage_questions
 
-SUB_SIZES = (25, 50)
+SUB_SIZES = (5, 10, 25, 50)
 SUB_SAMPLES = 4
 C = 1.0
 """Inverse L2 strength of the logistic regression (scikit-learn's default)."""
