@@ -75,7 +75,7 @@ class Settings:
     """SOVEI_LANGUAGE_CENTERING: 1 = move each language's passage vectors to a common centre at indexing
     (English questions find Norwegian passages and back); 0 = raw model vectors. Changes the index."""
 
-    fusion: str = field(default="rrf", metadata=one_of(*FUSIONS))
+    fusion: str = field(default="learned", metadata=one_of(*FUSIONS))
     """SOVEI_FUSION: `learned` (a logistic regression over both retrievers' ranks and scores,
     `fusion_model`), `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
 

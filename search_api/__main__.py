@@ -48,6 +48,10 @@ def check_index(settings) -> None:
 
     manifest = Manifest.read(settings.current_index)
     manifest.check_compatible(load_embedder(settings.model, settings.threads).model_id, ANALYZER)
+    if settings.fusion == "learned":
+        from .learned_fusion import load
+
+        load(settings.fusion_model)  # a missing or malformed model stops here, not at the first search
 
 
 if __name__ == "__main__":

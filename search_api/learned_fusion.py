@@ -85,6 +85,14 @@ def _z_gaps(scores: list[float]) -> tuple[float, float]:
     return top, max(spread, 1e-3 * max(abs(top), 1e-6))
 
 
+def bm25_evidence(language: str, bm25: list[Hit]) -> list[Hit]:
+    """The BM25 list the model sees: none for an English question. The bank's English words are the
+    research summaries', so an English question's BM25 matches say nothing about the Norwegian material;
+    as in the other fusions it is ranked by the vectors (and the theme routing) alone. Training applies
+    the same rule (training/fusion.py)."""
+    return [] if language == "en" else bm25
+
+
 def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,
              theme_of=None, depth: int = 100, idf_mass: float = 0.0) -> tuple[list[Hit], np.ndarray]:
     """The candidates (one Hit per passage, both lists' score parts merged) and their feature rows."""
@@ -139,4 +147,4 @@ def fuse(model: FusionModel, dense: list[Hit], bm25: list[Hit], known: float, ro
     bm25_w = (w["bm25_log_rank"] + w["bm25_log_rank_x_known"] * q["known"]
               + w["bm25_log_rank_x_agreement"] * q["agreement"] + w["bm25_log_rank_x_log_peak"] * q["log_peak"]
               + w["bm25_log_rank_x_match"] * q["match"])
-    return hits, {"dense": w["dense_log_rank"], "bm25": float(bm25_w)}
+    return hits, {"dense": w["dense_log_rank"], "bm25": float(bm25_w) if bm25 else 0.0}

@@ -103,8 +103,9 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
         dense = vector_search(snap, qv, req.filters, depth)
     if method.fuse is None:
         model = learned_fusion.load(settings.fusion_model)
-        fused, weights = learned_fusion.fuse(model, dense, bm25, qp.known, set(qp.themes[:2]),
-                                             lambda doc_id: snap.documents[doc_id].primary_theme, depth, qp.idf_mass)
+        fused, weights = learned_fusion.fuse(model, dense, learned_fusion.bm25_evidence(qp.language, bm25), qp.known,
+                                             set(qp.themes[:2]), lambda doc_id: snap.documents[doc_id].primary_theme,
+                                             depth, qp.idf_mass)
         return fused, qp.exact, {**weights, "questions": 0.0}
     weights = {"dense": 1.0, "bm25": bm25_weight(settings, method, qp, bm25), "questions": question_weight(settings, method)}
     fused = method.fuse([dense, bm25], [weights["dense"], weights["bm25"]], settings)
