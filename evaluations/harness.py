@@ -54,7 +54,7 @@ def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
     # the practitioner and legal suites search the bank as served (corpus/ and the law texts): one index, built
     # from the served embedding cache; other suites have their own
     served = suite.name in BANK_SUITES
-    cache_dir = settings.cache_dir if served else settings.cache_dir / suite.name
+    cache_dir = settings.cache_dir / suite.cache_subdir if suite.cache_subdir else settings.cache_dir
     s = dataclasses.replace(settings, index_dir=EVAL_DIR / ("bank" if served else suite.name) / key, cache_dir=cache_dir)
     m = current_manifest(s)
     if m is None or m.corpus_hash != key:
@@ -108,6 +108,8 @@ def group_means(result: SystemResult, qids: list[str], metric: str) -> float:
 
 
 def evaluate_suite(suite: Suite, systems: dict[str, dict], base: Settings, progress=None) -> list[SystemResult]:
+    if suite.parts:
+        return pool_results([evaluate_suite(p, systems, base, progress) for p in suite.parts], suite)
     results = []
     snaps: dict[str, Snapshot] = {}
     vecs: dict[str, dict] = {}
@@ -120,3 +122,19 @@ def evaluate_suite(suite: Suite, systems: dict[str, dict], base: Settings, progr
             vecs[s.model] = query_vectors(suite, s)
         results.append(run_system(name, suite, snaps[key], s, vecs[s.model], progress))
     return results
+
+
+def pool_results(per_part: list[list[SystemResult]], suite: Suite) -> list[SystemResult]:
+    """One result per system over all parts: per-question scores keyed `<part>:<query id>`, averaged."""
+    pooled = []
+    for i_sys, first in enumerate(per_part[0]):
+        per_query: dict[str, dict[str, float]] = {m: {} for m in first.per_query}
+        run: dict[str, dict[str, float]] = {}
+        for i, results in enumerate(per_part):
+            r = results[i_sys]
+            for m, scores in r.per_query.items():
+                per_query[m].update({f"{i}:{q}": v for q, v in scores.items()})
+            run.update({f"{i}:{q}": row for q, row in r.run.items()})
+        means = {m: float(np.mean([per_query[m][q] for q in suite.qrels])) for m in first.means}
+        pooled.append(SystemResult(first.name, means, per_query, run))
+    return pooled

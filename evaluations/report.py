@@ -22,6 +22,22 @@ def main_table(results: list[SystemResult]) -> str:
     return "\n".join(lines)
 
 
+def robustness_margin(results: list[SystemResult], metric: str = "ndcg@10") -> float | None:
+    """Served hybrid minus the better of BM25 and dense alone (None unless all three ran)."""
+    by = {r.name: r.means[metric] for r in results if metric in r.means}
+    if not {"hybrid", "bm25", "dense"} <= set(by):
+        return None
+    return by["hybrid"] - max(by["bm25"], by["dense"])
+
+
+def robustness_line(suite: Suite, results: list[SystemResult]) -> str:
+    margin = robustness_margin(results)
+    if margin is None or not suite.robustness:
+        return ""
+    verdict = "holds" if margin >= 0 else "FAILS"
+    return f"Hybrid − better single retriever (nDCG@10): {margin:+.4f} ({verdict}: the hybrid must not be below either)."
+
+
 def group_table(suite: Suite, results: list[SystemResult], key: str, metric: str = "ndcg@10") -> str:
     groups = suite.groups(key)
     if not groups:
@@ -83,7 +99,16 @@ def pooling_table(suite: Suite, results: list[SystemResult]) -> str:
 
 
 def render(suite: Suite, results: list[SystemResult]) -> str:
-    parts = [f"## {suite.name}: {len(suite.qrels)} queries, {len(suite.documents)} documents", "", main_table(results)]
+    if suite.parts:
+        size = len(suite.parts[0].documents)
+        head = (f"## {suite.name}: {len(suite.qrels)} queries over {len(suite.parts)} random collections of {size} "
+                f"of the bank's documents (a question counts where one of its grade-2 documents is in the collection)")
+    else:
+        head = f"## {suite.name}: {len(suite.qrels)} queries, {len(suite.documents)} documents"
+    parts = [head, "", main_table(results)]
+    t = robustness_line(suite, results)
+    if t:
+        parts += ["", t]
     for key in ("group", "theme"):
         t = group_table(suite, results, key)
         if t:

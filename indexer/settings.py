@@ -27,7 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-FUSIONS = ("rrf", "weighted", "bm25", "dense")
+FUSIONS = ("learned", "rrf", "weighted", "bm25", "dense")
 """SOVEI_FUSION's values; search_api/search.py FUSIONS implements each (a test checks they agree)."""
 
 
@@ -81,8 +81,12 @@ class Settings:
     """SOVEI_LANGUAGE_CENTERING: 1 = move each language's passage vectors to a common centre at indexing
     (English questions find Norwegian passages and back); 0 = raw model vectors. Changes the index."""
 
-    fusion: str = field(default="rrf", metadata=one_of(*FUSIONS))
-    """SOVEI_FUSION: `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
+    fusion: str = field(default="learned", metadata=one_of(*FUSIONS))
+    """SOVEI_FUSION: `learned` (a logistic regression over both retrievers' ranks and scores,
+    `fusion_model`), `rrf`, `weighted` (min-max scores), `bm25` or `dense`."""
+
+    fusion_model: Path = ROOT / "models" / "fusion.json"
+    """SOVEI_FUSION_MODEL: the learned fusion's weights (written by `make train`)."""
 
     bm25_weight: float = field(default=0.5, metadata=between(0, 100))
     """SOVEI_BM25_WEIGHT: weight of the BM25 list in fusion (dense has weight 1)."""
@@ -178,7 +182,7 @@ class Settings:
         for name in ("corpus_dirs", "law_dirs"):
             if name in values and isinstance(values[name], (str, Path)):
                 values[name] = _paths(str(values[name]))
-        for name in ("index_dir", "cache_dir"):
+        for name in ("index_dir", "cache_dir", "fusion_model"):
             if name in values:
                 values[name] = Path(values[name])
         return cls(**values)

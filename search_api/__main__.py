@@ -61,6 +61,10 @@ def check_index(settings):
 
     manifest = Manifest.read(settings.current_index)
     manifest.check_compatible(load_embedder(settings.model, settings.threads).model_id, ANALYZER)
+    if settings.fusion == "learned":
+        from .learned_fusion import load
+
+        load(settings.fusion_model)  # a missing or malformed model stops here, not at the first search
     return manifest
 
 

@@ -35,6 +35,9 @@ class AnswerPolicy:
     """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
     min_margin: float = 0.05
     """... and its fused score leads the second document's by at least this share."""
+    min_score: float = 0.0
+    """... and its fused score reaches this (with the learned fusion: the model's probability that the
+    passage answers the question)."""
     max_sentences: int = 3
 
 
@@ -66,6 +69,8 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
     if not hits:
         return False
     top = hits[0]
+    if top.score < policy.min_score:
+        return False
     if top.bm25_rank is None or top.vector_rank is None:
         return False
     if top.bm25_rank > policy.max_rank or top.vector_rank > policy.max_rank:

@@ -6,6 +6,8 @@ The thesaurus is `synonyms` in corpus/themes.yml (copied into the index): an eve
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
@@ -42,6 +44,10 @@ class QueryPlan:
     """The question's stems, with the bokmål forms of its nynorsk words."""
     language: str = "nb"
     """'en', 'nn' or 'nb' (indexer/language.passage_language)."""
+    idf_mass: float = 0.0
+    """Σ idf of the question's distinct terms that the bank knows: about the BM25 score of an average-length
+    passage holding each of them once, so BM25's top score over it says how much of the question its best
+    passage matches (a feature of the learned fusion)."""
 
     @property
     def exact(self) -> list[str]:
@@ -57,11 +63,13 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
         # The bank's English words are the research summaries': an English question's BM25 matches are
         # not evidence about the Norwegian material; it is ranked by the vectors alone (evaluations/README.md).
         p.known = 0.0
+    searcher = snap.searcher
+    df = {t: searcher.doc_freq("text", t) for t in base}
+    n_docs = searcher.num_docs
+    p.idf_mass = sum(math.log(1 + (n_docs - n + 0.5) / (n + 0.5)) for n in df.values() if n > 0)
     if not expand:
         return p
-    searcher = snap.searcher
     have = set(base)
-    df = {t: searcher.doc_freq("text", t) for t in base}
     if base and p.language != "en":
         p.known = sum(n > 0 for n in df.values()) / len(base)
     for t in base:

@@ -21,7 +21,7 @@ from indexer.embed import Embedder
 from indexer.laws import LICENSE, section_url
 from indexer.settings import Settings
 
-from . import fuse, legal
+from . import fuse, learned_fusion, legal
 from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
 from .facets import theme_counts
@@ -56,11 +56,14 @@ class SearchResult:
 class Fusion:
     """A fusion method: which retrievers it runs and how it merges their lists ([dense, bm25], best first)."""
 
-    fuse: Callable[[list[list[Hit]], list[float], Settings], list[Hit]]
+    fuse: Callable[[list[list[Hit]], list[float], Settings], list[Hit]] | None
+    """Merges weighted lists; None for the learned fusion, which weighs every passage itself."""
     bm25: bool = True
     dense: bool = True
     questions: bool = False
     """The editors' questions may join as a third list (SOVEI_QUESTION_WEIGHT > 0)."""
+    theme_boost: bool = True
+    """The routed theme's bonus applies (the learned fusion has the routing as one of its features)."""
 
 
 def _rrf(lists: list[list[Hit]], weights: list[float], settings: Settings) -> list[Hit]:
@@ -72,6 +75,7 @@ def _weighted(lists: list[list[Hit]], weights: list[float], settings: Settings) 
 
 
 FUSIONS: dict[str, Fusion] = {
+    "learned": Fusion(None, theme_boost=False),
     "rrf": Fusion(_rrf, questions=True),
     "weighted": Fusion(_weighted),
     "bm25": Fusion(_rrf, dense=False),
@@ -112,6 +116,12 @@ def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchR
     depth = settings.candidates
     bm25 = bm25_search(snap, qp.terms, filters, depth) if method.bm25 else []
     dense = vector_search(snap, qv, filters, depth) if method.dense else []
+    if method.fuse is None:
+        model = learned_fusion.load(settings.fusion_model)
+        fused, weights = learned_fusion.fuse(model, dense, learned_fusion.bm25_evidence(qp.language, bm25), qp.known,
+                                             set(qp.themes[:2]), lambda doc_id: snap.documents[doc_id].primary_theme,
+                                             depth, qp.idf_mass)
+        return fused, {**weights, "questions": 0.0}
     weights = {"dense": 1.0, "bm25": bm25_weight(settings, method, qp, bm25), "questions": question_weight(settings, method)}
     fused = method.fuse([dense, bm25], [weights["dense"], weights["bm25"]], settings)
     if weights["questions"] > 0:

@@ -130,3 +130,70 @@ def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_control
         pooling.combine({("q1", "d9"): {"grade": 1}}, {}, {}, set(), "second/judge-B.jsonl")
     assert pooling.kappa([(0, 0), (1, 1), (2, 2)]) == 1.0
     assert pooling.kappa([(0, 1), (1, 0)]) < 0
+
+
+FUNCTION_WORDS = set("""og i på en et ei å er som det de den til med for av om at har kan skal må vil blir være ikke
+ikkje hva kva hvordan korleis når kva jeg eg vi du han hun ho meg seg sin sitt sine deres våre min mitt mine
+vår hans hennes etter også andre fordi uten før eller men så da der her fra frå over under bare berre noe noko
+ingen alle hele mye mykje mer meir enn hvis viss dersom the and of to a in is it for that what how with my our
+their does should can when they this have has from your about blir vert være vere""".split())
+
+
+def test_paraphrase_questions_share_no_content_word_with_their_target():
+    """The suite's rule, exact words: a question's words of four letters or more that are not function
+    words never occur in its grade-2 passages (the writer also avoided inflections and compound parts)."""
+    import re
+
+    from indexer.settings import Settings
+
+    suite = SUITES["paraphrase"](Settings.from_env(env={}))
+    words = lambda t: {w for w in re.findall(r"[^\W\d_]+", t.lower()) if len(w) >= 4} - FUNCTION_WORDS  # noqa: E731
+    texts = {d.id: f"{d.title} {d.body}" for d in suite.documents}
+    shared = {q: words(suite.queries[q]) & words(texts[d]) for q, judged in suite.qrels.items()
+              for d, g in judged.items() if g == 2 and suite.qrels[q]}
+    assert len(suite.queries) >= 40 and len(suite.documents) == 56
+    assert {q: s for q, s in shared.items() if s} == {}
+
+
+def test_subcollections_keep_each_questions_judged_documents_and_are_fixed():
+    from indexer.settings import Settings
+
+    a = SUITES["practitioner-25"](Settings.from_env(env={}))
+    b = SUITES["practitioner-25"](Settings.from_env(env={}))
+    assert [sorted(d.id for d in p.documents) for p in a.parts] == [sorted(d.id for d in p.documents) for p in b.parts]
+    for part in a.parts:
+        ids = {d.id for d in part.documents}
+        assert len(ids) == 25
+        for qid, judged in part.qrels.items():
+            assert set(judged) <= ids and any(g == 2 for g in judged.values())
+    assert len(a.qrels) == sum(len(p.qrels) for p in a.parts) and all(":" in q for q in a.qrels)
+
+
+def test_pooled_results_average_every_part_question():
+    parts = [[SystemResult("hybrid", {"ndcg@10": 1.0}, {"ndcg@10": {"q1": 1.0}}, {"q1": {"d": 1.0}})],
+             [SystemResult("hybrid", {"ndcg@10": 0.0}, {"ndcg@10": {"q1": 0.0, "q2": 0.5}}, {})]]
+    suite = Suite("toy", {}, {"0:q1": {}, "1:q1": {}, "1:q2": {}}, [], [], {})
+    pooled = harness.pool_results(parts, suite)
+    assert pooled[0].means["ndcg@10"] == pytest.approx((1.0 + 0.0 + 0.5) / 3)
+    assert set(pooled[0].per_query["ndcg@10"]) == {"0:q1", "1:q1", "1:q2"}
+
+
+def test_gate_fails_when_the_hybrid_falls_below_a_single_retriever(tmp_path):
+    suite = Suite("toy", {}, {"q": {}}, [], [], {}, tmp_path / "none.json", robustness=True)
+    results = [SystemResult("bm25", {"ndcg@10": 0.30}, {}), SystemResult("dense", {"ndcg@10": 0.60}, {}),
+               SystemResult("hybrid", {"ndcg@10": 0.58}, {})]
+    assert run.gate(suite, results, 0.005) == ["toy: hybrid nDCG@10 is 0.0200 below the better single retriever"]
+    results[2] = SystemResult("hybrid", {"ndcg@10": 0.598}, {})
+    assert run.gate(suite, results, 0.005) == []  # within the tolerance
+
+
+def test_a_pinned_robustness_shortfall_may_stay_but_not_grow(tmp_path):
+    suite = Suite("toy", {}, {"q": {}}, [], [], {}, tmp_path / "expected.json", robustness=True)
+    results = [SystemResult("bm25", {"ndcg@10": 0.30}, {}), SystemResult("dense", {"ndcg@10": 0.60}, {}),
+               SystemResult("hybrid", {"ndcg@10": 0.50}, {})]
+    run.pin(suite, results, 0.005)
+    assert json.loads((tmp_path / "expected.json").read_text())["robustness_margin"] == -0.1
+    assert run.gate(suite, results, 0.005) == []
+    results[2] = SystemResult("hybrid", {"ndcg@10": 0.45}, {})
+    assert run.gate(suite, results, 0.005)[-1] == (
+        "toy: hybrid nDCG@10 is 0.1500 below the better single retriever (pinned shortfall -0.1000)")

