@@ -50,14 +50,16 @@ def test_a_question_naming_a_section_gets_that_section_first_with_lovdata_as_sou
 
 
 @LAWS
-@pytest.mark.parametrize("question, section", [
-    ("Når har lærere meldeplikt til barnevernet?", "§ 24-3"),
-    ("Kva seier lova om aktivitetsplikta til skulen?", "§ 12-4"),
+@pytest.mark.parametrize("question, sections", [
+    # the duty to report is in both laws: opplæringslova § 24-3 for school staff, barnevernsloven § 13-2
+    # for every public body (the legal suite judges both)
+    ("Når har lærere meldeplikt til barnevernet?", ("opplæringslova § 24-3 ", "barnevernsloven § 13-2 ")),
+    ("Kva seier lova om aktivitetsplikta til skulen?", ("opplæringslova § 12-4 ",)),
 ])
-def test_a_legal_question_brings_the_section_into_the_top_3(client, question, section):
+def test_a_legal_question_brings_the_section_into_the_top_3(client, question, sections):
     hits = client.get("/api/search", params={"q": question, "k": 5}).json()["hits"]
-    assert any(h["content_type"] == "lov" and f" {section} " in h["citation"]["title"] for h in hits[:3]), \
-        [h["title"] for h in hits[:3]]
+    assert any(h["content_type"] == "lov" and h["citation"]["title"].startswith(sections) for h in hits[:3]), \
+        [h["citation"]["title"] for h in hits[:3]]
 
 
 @LAWS
