@@ -27,7 +27,9 @@ def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
             doc = client.get(f"/api/documents/{s['doc_id']}").json()
             passage = next(c["text"] for c in doc["passages"] if c["anchor"] == s["anchor"])
             assert s["text"] in passage
-    assert 2 <= answered < len(QUESTIONS)  # neither always silent nor always answering
+    # neither always silent nor always answering (with the learned fusion the box answers about one question
+    # in six on the practitioner suite, at 96 % grade 2: evaluations/README.md)
+    assert 1 <= answered < len(QUESTIONS)
 
 
 def test_answer_is_only_on_the_first_page(client):
