@@ -85,12 +85,17 @@ def _z_gaps(scores: list[float]) -> tuple[float, float]:
     return top, max(spread, 1e-3 * max(abs(top), 1e-6))
 
 
+def uses_bm25(language: str) -> bool:
+    """Does the model see the BM25 list for a question in this language? (see `bm25_evidence`)"""
+    return language != "en"
+
+
 def bm25_evidence(language: str, bm25: list[Hit]) -> list[Hit]:
     """The BM25 list the model sees: none for an English question. The bank's English words are the
     research summaries', so an English question's BM25 matches say nothing about the Norwegian material;
     as in the other fusions it is ranked by the vectors (and the theme routing) alone. Training applies
     the same rule (training/fusion.py)."""
-    return [] if language == "en" else bm25
+    return bm25 if uses_bm25(language) else []
 
 
 def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,

@@ -210,7 +210,9 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]
-        counts = theme_counts(snap, req, qp, qv, settings.candidates, method.bm25, method.dense, weights["questions"],
+        # the BM25 list counts where the ranking used it (the learned fusion ranks English questions without it)
+        bm25 = method.bm25 and (method.fuse is not None or learned_fusion.uses_bm25(qp.language))
+        counts = theme_counts(snap, req, qp, qv, settings.candidates, bm25, method.dense, weights["questions"],
                               bool(settings.law_ranking))
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,

