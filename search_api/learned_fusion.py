@@ -86,16 +86,11 @@ def _z_gaps(scores: list[float]) -> tuple[float, float]:
 
 
 def uses_bm25(language: str) -> bool:
-    """Does the model see the BM25 list for a question in this language? (see `bm25_evidence`)"""
+    """Does BM25 run for a question in this language? Not for an English one: the bank's English words are
+    the research summaries', so its BM25 matches say nothing about the Norwegian material; as in the other
+    fusions it is ranked by the vectors (and the theme routing) alone. Serving (search.runs_bm25) and
+    training (training/fusion.py) both ask here, so BM25 is not searched only to be thrown away."""
     return language != "en"
-
-
-def bm25_evidence(language: str, bm25: list[Hit]) -> list[Hit]:
-    """The BM25 list the model sees: none for an English question. The bank's English words are the
-    research summaries', so an English question's BM25 matches say nothing about the Norwegian material;
-    as in the other fusions it is ranked by the vectors (and the theme routing) alone. Training applies
-    the same rule (training/fusion.py)."""
-    return bm25 if uses_bm25(language) else []
 
 
 def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,

@@ -114,11 +114,11 @@ def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchR
               filters: dict[str, list[str]]) -> tuple[list[Hit], dict[str, float]]:
     """One pool of passages (the filters say which) retrieved by both retrievers and fused."""
     depth = settings.candidates
-    bm25 = bm25_search(snap, qp.terms, filters, depth) if method.bm25 else []
+    bm25 = bm25_search(snap, qp.terms, filters, depth) if runs_bm25(method, qp) else []
     dense = vector_search(snap, qv, filters, depth) if method.dense else []
     if method.fuse is None:
         model = learned_fusion.load(settings.fusion_model)
-        fused, weights = learned_fusion.fuse(model, dense, learned_fusion.bm25_evidence(qp.language, bm25), qp.known,
+        fused, weights = learned_fusion.fuse(model, dense, bm25, qp.known,
                                              set(qp.themes[:2]), lambda doc_id: snap.documents[doc_id].primary_theme,
                                              depth, qp.idf_mass)
         return fused, {**weights, "questions": 0.0}
@@ -127,6 +127,12 @@ def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchR
     if weights["questions"] > 0:
         fused = add_questions(snap, settings, replace(req, filters=filters), qv, fused, weights["questions"])
     return boost_routed_themes(snap, settings, qp.themes, fused), weights
+
+
+def runs_bm25(method: Fusion, qp: QueryPlan) -> bool:
+    """Does this question's ranking search BM25? The learned fusion leaves it out where it is no evidence
+    (learned_fusion.uses_bm25); the rule-based fusions weigh it (`bm25_weight`). The theme chips ask the same."""
+    return method.bm25 and (method.fuse is not None or learned_fusion.uses_bm25(qp.language))
 
 
 def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:
@@ -210,9 +216,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]
-        # the BM25 list counts where the ranking used it (the learned fusion ranks English questions without it)
-        bm25 = method.bm25 and (method.fuse is not None or learned_fusion.uses_bm25(qp.language))
-        counts = theme_counts(snap, req, qp, qv, settings.candidates, bm25, method.dense, weights["questions"],
+        counts = theme_counts(snap, req, qp, qv, settings.candidates, runs_bm25(method, qp), method.dense,
+                              weights["questions"],
                               bool(settings.law_ranking))
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,

@@ -25,7 +25,7 @@ from indexer.build import build_from_documents, current_manifest
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
 from indexer.settings import Settings
-from search_api.learned_fusion import FEATURES, bm25_evidence, features
+from search_api.learned_fusion import FEATURES, features, uses_bm25
 
 from .examples import WORK_DIR, bank_documents, norquad_train_documents, read_passage_questions
 
@@ -64,7 +64,7 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
             continue
         qp = plan(snap, q.text, expand=bool(settings.expansion))
         dense = vector_search(snap, qvecs[q.text], {}, settings.candidates)
-        bm25 = bm25_evidence(qp.language, bm25_search(snap, qp.terms, {}, settings.candidates))
+        bm25 = bm25_search(snap, qp.terms, {}, settings.candidates) if uses_bm25(qp.language) else []
         hits, x = features(dense, bm25, qp.known, set(qp.themes[:2]),
                            lambda d: snap.documents[d].primary_theme, settings.candidates, qp.idf_mass)
         y = np.array([h.doc_id == q.doc_id for h in hits], dtype=np.int8)
