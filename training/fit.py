@@ -44,6 +44,10 @@ class TrainConfig:
     norquad: bool = True
     """Train on the questions of half of norquad-train's passages (`examples.norquad_questions`): general
     Norwegian question → passage pairs keep the model from forgetting outside the bank."""
+    fusion_questions: bool = False
+    """Also train the served adapter on the fusion's paraphrase and law questions (`examples.build_examples`).
+    Off: measured, it cost the practitioner suite and NorQuAD's dense ranking more than it gained on the legal
+    and paraphrase suites (evaluations/README.md, session 8)."""
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 
@@ -70,7 +74,8 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     seed_everything(config.seed)
     bank, _ = bank_documents(settings)
     holdout = holdout_split([d.id for d in bank], config.holdout_fraction, config.seed)
-    data = build_examples(settings, holdout, config.seed, norquad=config.norquad, progress=progress)
+    data = build_examples(settings, holdout, config.seed, norquad=config.norquad,
+                          fusion_questions=config.fusion_questions, progress=progress)
     examples = data.examples[:config.limit] if config.limit else data.examples
     log(f"{len(examples)} examples: {data.stats['by_source']}; hard negatives {data.stats['negatives']}; "
         f"passages chosen for {data.stats['passages_chosen']} questions, BM25 and the vectors agreeing on "
