@@ -142,24 +142,19 @@ def build_pool(settings: Settings, bank: list[Document], themes: list[Theme], ex
 
 
 def read_passage_questions(path: Path = PASSAGE_QUESTIONS) -> list[dict]:
-    if not path.exists():
-        return []
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not all(isinstance(row.get(k), str) and row[k] for k in ("doc_id", "anchor", "question", "passage")):
-                raise ValueError("needs doc_id, anchor, question and passage (the passage text's hash)")
-        except ValueError as exc:
-            raise TrainingDataError(f"{path}:{n}: {exc}") from None
-        rows.append(row)
-    return rows
+    """{doc_id, anchor, question, passage: the hash of the passage text it was written for, style} per line."""
+    return _read_jsonl(path, ("doc_id", "anchor", "question", "passage"),
+                       "needs doc_id, anchor, question and passage (the passage text's hash)")
 
 
 def read_law_questions(path: Path = LAW_QUESTIONS) -> list[dict]:
     """{law: refid, section: as the law writes it after §, question, kind, language} per line."""
+    return _read_jsonl(path, ("law", "section", "question"),
+                       "needs law (a refid such as lov/2023-06-09-30), section and question")
+
+
+def _read_jsonl(path: Path, required: tuple[str, ...], needs: str) -> list[dict]:
+    """A training data file's rows (none when it is missing); a malformed line names the file and line."""
     if not path.exists():
         return []
     rows = []
@@ -168,8 +163,8 @@ def read_law_questions(path: Path = LAW_QUESTIONS) -> list[dict]:
             continue
         try:
             row = json.loads(line)
-            if not all(isinstance(row.get(k), str) and row[k] for k in ("law", "section", "question")):
-                raise ValueError("needs law (a refid such as lov/2023-06-09-30), section and question")
+            if not isinstance(row, dict) or not all(isinstance(row.get(k), str) and row[k] for k in required):
+                raise ValueError(needs)
         except ValueError as exc:
             raise TrainingDataError(f"{path}:{n}: {exc}") from None
         rows.append(row)
