@@ -65,9 +65,16 @@ def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
     return AnswerScore(policy, len(qids), answered, all2, first2)
 
 
-SWEEP = [replace(POLICY, max_rank=r, min_margin=m, min_score=p)
+SWEEP = [replace(POLICY, max_rank=r, min_margin=m, min_score=p, margin="relative")
          for r, m, p in itertools.product((1, 2, 3, 5, 10, 100), (0.0, 0.05, 0.1, 0.2),
                                           (0.0, 0.5, 0.6, 0.7, 0.8, 0.9))]
+# the learned fusion's scores are probabilities, often near 1 for the top two: a lead on the logit scale
+SWEEP += [replace(POLICY, max_rank=r, min_margin=m, min_score=0.0, margin="logit")
+          for r, m in itertools.product((1, 2, 3, 5, 10), (0.5, 1.0, 1.5, 2.0))]
+
+
+def _margin(policy: AnswerPolicy) -> str:
+    return f"{policy.min_margin:.2f}" + (" (logit)" if policy.margin == "logit" else "")
 
 
 def pareto(scores: list[AnswerScore]) -> list[AnswerScore]:
@@ -99,7 +106,7 @@ def answer_report(suite, settings) -> list[str]:
     sweep = [score(suite, snap, ranked, p) for p in SWEEP]
     lines = [
         f"\n## Answer box ({suite.name}, served thresholds: top passage within rank {POLICY.max_rank} in both "
-        f"retrievers, margin ≥ {POLICY.min_margin:.2f}, fused score ≥ {POLICY.min_score:.2f})\n",
+        f"retrievers, margin ≥ {_margin(POLICY)}, fused score ≥ {POLICY.min_score:.2f})\n",
         "| questions | answered | abstained | all sentences from a grade-2 document | first sentence from grade 2 |",
         "|---:|---:|---:|---:|---:|",
         f"| {served.questions} | {served.answered} | {served.abstained_share:.1%} | {served.precision:.1%} | "
@@ -111,7 +118,7 @@ def answer_report(suite, settings) -> list[str]:
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in pareto(sweep):
-        lines.append(f"| {s.policy.max_rank} | {s.policy.min_margin:.2f} | {s.policy.min_score:.2f} | {s.answered} | "
+        lines.append(f"| {s.policy.max_rank} | {_margin(s.policy)} | {s.policy.min_score:.2f} | {s.answered} | "
                      f"{s.abstained_share:.1%} | {s.precision:.1%} | {s.first_precision:.1%} |")
     # two folds: choose on one half of the questions, measure on the other
     qids = sorted(suite.qrels)
@@ -122,7 +129,7 @@ def answer_report(suite, settings) -> list[str]:
     for i, (fit, held) in enumerate((folds, folds[::-1])):
         best = choose([score(suite, snap, ranked, p, fit) for p in SWEEP])
         out = score(suite, snap, ranked, best.policy, held)
-        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {best.policy.min_margin:.2f} | "
+        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {_margin(best.policy)} | "
                      f"{best.policy.min_score:.2f} | {out.answered} of "
                      f"{out.questions} | {out.abstained_share:.1%} | {out.precision:.1%} |")
     return lines

@@ -34,11 +34,17 @@ class AnswerPolicy:
     max_rank: int = 3
     """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
     min_margin: float = 0.05
-    """... and its fused score leads the second document's by at least this share."""
+    """... and its fused score leads the second document's by at least this share (`margin` = `relative`), or
+    by this much on the logit scale (`logit`: for the learned fusion, whose scores are probabilities)."""
+    margin: str = "relative"
     min_score: float = 0.0
     """... and its fused score reaches this (with the learned fusion: the model's probability that the
     passage answers the question)."""
     max_sentences: int = 3
+
+    def __post_init__(self) -> None:
+        if self.margin not in ("relative", "logit"):
+            raise ValueError(f"AnswerPolicy.margin: {self.margin!r}; valid values: 'relative' or 'logit'")
 
 
 POLICY = AnswerPolicy()
@@ -75,9 +81,16 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
         return False
     if top.bm25_rank > policy.max_rank or top.vector_rank > policy.max_rank:
         return False
+    if len(hits) > 1 and policy.margin == "logit":
+        return _logit(top.score) - _logit(hits[1].score) >= policy.min_margin
     if len(hits) > 1 and top.score > 0:
         return (top.score - hits[1].score) / top.score >= policy.min_margin
     return True
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 def _score(sentence: str, weights: dict[str, float]) -> float:

@@ -51,6 +51,23 @@ def test_evidence_needs_both_retrievers_near_the_top():
     assert not evidence([_hit(1, 1, 1.0), _hit(2, 2, 0.9, "e")], strict)  # (1.0 - 0.9) / 1.0 < 0.2
 
 
+def test_a_logit_margin_separates_probabilities_near_one():
+    """With the learned fusion both top scores are often near 1: a 0.99 against a 0.98 is no lead as a share
+    (1 %), but is one on the logit scale (4.60 against 3.89)."""
+    relative = replace(POLICY, min_margin=0.05)
+    logit = replace(POLICY, min_margin=0.5, margin="logit")
+    close = [_hit(1, 1, 0.99), _hit(2, 2, 0.98, "e")]
+    assert not evidence(close, relative) and evidence(close, logit)
+    assert not evidence([_hit(1, 1, 0.99), _hit(2, 2, 0.985, "e")], logit)  # 4.60 against 4.19
+
+
+def test_an_unknown_margin_kind_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="margin.*'relative' or 'logit'"):
+        replace(POLICY, margin="percent")
+
+
 def test_abstaining_offers_the_closest_themes(corpus_index):
     from search_api.index_store import IndexStore
 
