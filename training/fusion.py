@@ -127,10 +127,7 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
 def collections(settings: Settings, holdout: list[str], norquad_unused: list[tuple[str, str]], seed: int
                 ) -> list[Collection]:
     """Every collection the fusion learns from, with the questions ranked in it (module docstring)."""
-    from indexer.load import load_corpus
-    from indexer.themes import find_themes_file, load_themes
-
-    from .examples import (PARAPHRASE_QUESTIONS, read_law_questions, read_passage_questions)
+    from .examples import PARAPHRASE_QUESTIONS, law_documents, read_law_questions, read_passage_questions
 
     bank, themes = bank_documents(settings)
     held = set(holdout)
@@ -142,9 +139,7 @@ def collections(settings: Settings, holdout: list[str], norquad_unused: list[tup
     out = [Collection("bank", bank, themes, bank_qs)]
     law_qs = [Query(r["question"], "", (r["law"], section_key(r["section"])), "laws") for r in read_law_questions()]
     if settings.law_dirs and law_qs:
-        loaded = load_corpus(settings.corpus_dirs, {t.id for t in load_themes(find_themes_file(settings.corpus_dirs))},
-                             settings.pdf_timeout_s, law_dirs=settings.law_dirs)
-        out[0] = Collection("bank+laws", loaded.documents, themes, bank_qs + law_qs)
+        out[0] = Collection("bank+laws", bank + law_documents(settings, themes), themes, bank_qs + law_qs)
     nq_theme = [Theme("norquad", "NorQuAD", "NorQuAD", "NorQuAD-avsnitt", ())]
     fusion_half = {d for _, d in norquad_unused}
     nq_docs = [d for d in norquad_train_documents() if d.id in fusion_half] if norquad_unused else []
