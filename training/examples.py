@@ -42,9 +42,10 @@ from indexer.themes import find_themes_file, load_themes
 PASSAGE_QUESTIONS = ROOT / "training" / "data" / "passage-questions.jsonl"
 PARAPHRASE_QUESTIONS = ROOT / "training" / "data" / "paraphrase-questions.jsonl"
 """The learned fusion's own questions (training/fusion.py), written for passages of the held-out documents so
-that they avoid the passage's words; no adapter trains on them."""
+that they avoid the passage's words (the served adapter's too only with `--fusion-questions`)."""
 LAW_QUESTIONS = ROOT / "training" / "data" / "law-questions.jsonl"
-"""The learned fusion's questions about the law texts, each judged to one section (no adapter trains on law text)."""
+"""The learned fusion's questions about the law texts, each judged to one section (the served adapter's too
+only with `--fusion-questions`)."""
 NORQUAD_TRAIN = ROOT.parent / "shared" / "benchmarks" / "norquad-train"
 WORK_DIR = ROOT / "var" / "train"
 DEPTH = 50
@@ -88,22 +89,18 @@ def passage_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def law_documents(settings: Settings, themes: list[Theme]) -> list[Document]:
-    """The law texts of SOVEI_LAW_DIRS as the indexer reads them (one document per chapter)."""
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
-                         law_dirs=settings.law_dirs)
-    return [d for d in loaded.documents if d.law]
-
-
 def norquad_train_documents(folder: Path = NORQUAD_TRAIN) -> list[Document]:
     from evaluations.suites import beir_documents
 
     return beir_documents(folder, "norquad-train")
 
 
-def bank_documents(settings: Settings) -> tuple[list[Document], list[Theme]]:
+def bank_documents(settings: Settings, with_laws: bool = False) -> tuple[list[Document], list[Theme]]:
+    """The bank's documents, and with `with_laws` the law texts of SOVEI_LAW_DIRS after them (one document
+    per chapter, `Document.law` set), read in one pass."""
     themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s)
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs if with_laws else ())
     if loaded.problems:
         raise TrainingDataError(f"the corpus has problems ({loaded.problems[0]}); run make check-corpus")
     return loaded.documents, themes
@@ -258,14 +255,14 @@ class ExampleSet:
 def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
                    fusion_questions: bool = False, progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
-    bank, themes = bank_documents(settings)
-    extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
     # the fusion's own questions (paraphrase, law) train the served adapter only when asked (TrainConfig):
     # never the holdout adapter, so the fusion learns from a model that has not seen them or law text
     extra_questions = fusion_questions and not holdout
     law_rows = read_law_questions() if extra_questions and settings.law_dirs else []
-    if law_rows:
-        extra = extra + law_documents(settings, themes)
+    docs, themes = bank_documents(settings, with_laws=bool(law_rows))
+    bank = [d for d in docs if not d.law]
+    extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
+    extra += [d for d in docs if d.law]
     pool = build_pool(settings, bank, themes, extra, progress)
     nq_queries = norquad_questions(seed)[0] if norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
 

@@ -127,9 +127,11 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
 def collections(settings: Settings, holdout: list[str], norquad_unused: list[tuple[str, str]], seed: int
                 ) -> list[Collection]:
     """Every collection the fusion learns from, with the questions ranked in it (module docstring)."""
-    from .examples import PARAPHRASE_QUESTIONS, law_documents, read_law_questions, read_passage_questions
+    from .examples import PARAPHRASE_QUESTIONS, read_law_questions, read_passage_questions
 
-    bank, themes = bank_documents(settings)
+    law_qs = [Query(r["question"], "", (r["law"], section_key(r["section"])), "laws") for r in read_law_questions()]
+    docs, themes = bank_documents(settings, with_laws=bool(law_qs))
+    bank = [d for d in docs if not d.law]
     held = set(holdout)
     passage_rows = [(r, "passages") for r in read_passage_questions() if r["doc_id"] in held]
     passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS) if r["doc_id"] in held]
@@ -137,9 +139,8 @@ def collections(settings: Settings, holdout: list[str], norquad_unused: list[tup
     bank_qs += [Query(r["question"], r["doc_id"], source=src) for r, src in passage_rows]
     rng = random.Random(seed)
     out = [Collection("bank", bank, themes, bank_qs)]
-    law_qs = [Query(r["question"], "", (r["law"], section_key(r["section"])), "laws") for r in read_law_questions()]
-    if settings.law_dirs and law_qs:
-        out[0] = Collection("bank+laws", bank + law_documents(settings, themes), themes, bank_qs + law_qs)
+    if len(docs) > len(bank):  # the law texts are there: the law questions are ranked in their pool
+        out[0] = Collection("bank+laws", docs, themes, bank_qs + law_qs)
     nq_theme = [Theme("norquad", "NorQuAD", "NorQuAD", "NorQuAD-avsnitt", ())]
     fusion_half = {d for _, d in norquad_unused}
     nq_docs = [d for d in norquad_train_documents() if d.id in fusion_half] if norquad_unused else []
