@@ -18,7 +18,8 @@ from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
 from search_api.legal import hit_section_id
-from search_api.search import best_per_document, rank
+from search_api.hits import best_per_result
+from search_api.search import rank
 
 from .suites import Suite
 from .systems import INDEX_FIELDS, settings_for
@@ -80,10 +81,10 @@ def doc_run(doc_ids) -> dict[str, float]:
 
 
 def result_ids(snap: Snapshot, fused, unit: str):
-    """What each result counts as: its document, or for a `section` suite a law hit's section (the section of
-    the passage the page shows for that document)."""
+    """What each result counts as: its document, or for a `section` suite a law hit's section (the page shows
+    one passage per section of the law, `Hit.unit`)."""
     if unit == "section":
-        return (hit_section_id(snap, h) or h.doc_id for h in best_per_document(fused))
+        return (hit_section_id(snap, h) or h.doc_id for h in best_per_result(fused))
     return (h.doc_id for h in fused)
 
 

@@ -1,4 +1,4 @@
-"""The theme chips' counts: how many documents the same search gives with each theme as its filter.
+"""The theme chips' counts: how many results (documents; law sections) the same search gives with each theme as its filter.
 
 Instead of one filtered search per theme, each retriever runs once over every passage that passes the
 request's other filters (the candidate pool), and a theme's lists are the pool's rows of that theme, cut
@@ -23,7 +23,7 @@ THEME = "theme"
 
 def theme_counts(snap: Snapshot, req: SearchRequest, qp: QueryPlan, query_vector: np.ndarray | None, depth: int,
                  bm25: bool, dense: bool, question_weight: float, law_pool: bool = False) -> dict[str, int]:
-    """theme id → documents the search would return filtered to that theme (themes with none left out).
+    """theme id → results the search would return filtered to that theme (themes with none left out).
 
     `bm25`, `dense`: the retrievers the fusion method runs; `question_weight` > 0: the editors' questions
     join as a document list (search.FUSIONS, search.rank); `law_pool`: the law texts are searched as a pool of
@@ -45,7 +45,7 @@ def theme_counts(snap: Snapshot, req: SearchRequest, qp: QueryPlan, query_vector
         rows_of_theme = snap.masks[THEME].get(theme)
         if rows_of_theme is None:
             continue
-        docs = [snap.row_doc[rows[rows_of_theme[rows]][:depth]] for rows in pools]
+        docs = [snap.row_unit[rows[rows_of_theme[rows]][:depth]] for rows in pools]
         if question_docs is not None:
             docs.append(question_docs[snap.doc_masks[THEME][theme][question_docs]][:depth])
         n = len(np.unique(np.concatenate(docs))) if docs else 0

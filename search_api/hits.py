@@ -43,6 +43,10 @@ class Citation(msgspec.Struct):
 class Hit(msgspec.Struct, kw_only=True):
     chunk_id: int
     doc_id: str
+    unit: str = ""
+    """The result this passage counts toward (one passage per result is shown): its document's id, or for a
+    law passage its section's (`lov/2023-06-09-30/§12-4`: the law is cited by §, and two sections of one
+    chapter are two answers). Empty means the document."""
     score: float = 0.0
     bm25_score: float | None = None
     bm25_rank: int | None = None
@@ -66,3 +70,18 @@ class Hit(msgspec.Struct, kw_only=True):
     highlights: list[Segment] = []
     citation: Citation | None = None
     matched_terms: list[str] | None = None
+
+    def __post_init__(self):
+        if not self.unit:
+            self.unit = self.doc_id
+
+
+def best_per_result(hits: list[Hit]) -> list[Hit]:
+    """The first passage of each result: of each document, and for the law of each section (`Hit.unit`)."""
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.unit not in seen:
+            seen.add(h.unit)
+            out.append(h)
+    return out

@@ -42,6 +42,9 @@ class Snapshot:
     themes: list[Theme]
     row_doc: np.ndarray
     """row → document position (for grouping)."""
+    row_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """row → result position (`Hit.unit`): its document's position, or for a law passage one past the documents
+    per section (the theme chips count results)."""
     doc_rows: dict[str, list[int]] = field(default_factory=dict)
     """document id → its chunk rows, in order."""
     masks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
@@ -109,14 +112,17 @@ def open_snapshot(folder: Path) -> Snapshot:
     for d in docs_list:
         for t in d.themes:
             theme_documents[t] = theme_documents.get(t, 0) + 1
+    laws = build_law_sections({d.id: d for d in docs_list}, chunks)
+    sections = {u: len(docs_list) + i for i, u in enumerate(dict.fromkeys(laws.row_unit.values()))}
+    row_unit = np.array([sections[laws.row_unit[r]] if r in laws.row_unit else d for r, d in enumerate(row_doc)],
+                        dtype=np.int64)
     return Snapshot(generation=folder.name, doc_rows=doc_rows, acute=acute, lexicon=lexicon,
                     questions=questions, question_doc=question_doc, doc_masks=doc_masks,
                     question_vectors=faiss.read_index(str(folder / QUESTION_VECTORS)),
                     folder=folder, manifest=manifest, index=index,
                     searcher=index.searcher(), vectors=faiss.read_index(str(folder / VECTORS)),
                     chunks=chunks, documents={d.id: d for d in docs_list}, themes=themes, row_doc=row_doc,
-                    masks=masks, theme_documents=theme_documents,
-                    laws=build_law_sections({d.id: d for d in docs_list}, chunks))
+                    masks=masks, theme_documents=theme_documents, laws=laws, row_unit=row_unit)
 
 
 class IndexStore:

@@ -14,7 +14,8 @@ bank's own writing (`search.rank`), and placed in the results by what the questi
 The best law sections are the law pool's fused order, plus the sections the top guides cite: a guide
 passage that answers the question and says «opplæringslova § 12-5» is a vote for § 12-5 (`cite_weight`,
 reciprocal rank of the citing guide). Both are reciprocal-rank scores (`1/(k + rank)`), summed.
-Only documents move (one passage per document is what the page shows); a moved-up hit takes at most the
+Only results move (the page shows one passage per result: per document, and for the law per §, its citation
+unit, so two sections of one chapter can both answer); a moved-up hit takes at most the
 score of the hit above it, so scores still fall with rank and a practical question's guides keep theirs (the
 answer box's margin). The cue words and places are in `LegalPolicy`; `make eval` measures them
 on the legal and the practitioner suites (evaluations/README.md, «Law texts and legal questions»).
@@ -30,7 +31,7 @@ from indexer.documents import CONTENT_TYPES
 from indexer.laws import SECTION_HEADING, section_id, section_key
 from indexer.lawrefs import references
 
-from .hits import Hit
+from .hits import Hit, best_per_result
 
 if TYPE_CHECKING:
     from indexer.documents import Chunk, Document
@@ -104,6 +105,9 @@ class LawSections:
     """(refid, section key) → the passage rows of that §, in order."""
     row_section: dict[int, str] = field(default_factory=dict)
     """passage row → section key, for law passages."""
+    row_unit: dict[int, str] = field(default_factory=dict)
+    """passage row → its section's id (`lov/2023-06-09-30/§12-4`), for law passages: what a result is for the
+    law (`Hit.unit`)."""
 
     cited_by: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(refid, section key) → the bank documents that cite that section («opplæringslova § 12-4»), by title."""
@@ -129,6 +133,7 @@ def build_law_sections(documents: dict[str, "Document"], chunks: list["Chunk"]) 
         if law and key:
             out.rows.setdefault((law.refid, key), []).append(row)
             out.row_section[row] = key
+            out.row_unit[row] = section_id(law.refid, key)
     if out.names:
         names = sorted(out.names, key=len, reverse=True)
         out.name_pattern = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])", re.I)
@@ -194,7 +199,7 @@ def pools(snap, filters: dict[str, list[str]]) -> tuple[dict, dict] | None:
 
 
 def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: LegalPolicy = POLICY) -> list[Hit]:
-    """The two pools as one list: law chapters placed as the question's intent asks (module docstring). Only the
+    """The two pools as one list: law sections placed as the question's intent asks (module docstring). Only the
     pools' candidates are placed (a cited or named § outside them is not added), so the theme chips, which
     count the candidates (facets.py), stay exact."""
     if not laws:
@@ -211,11 +216,11 @@ def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: Legal
         order = guide_heads[:policy.close_law_place - 1] + law_heads[:1]
     else:
         order = []
-    shown = {h.doc_id for h in order}
-    fill = [h for h in guide_heads if h.doc_id not in shown][:max(0, policy.practical_from - 1 - len(order))]
+    shown = {h.unit for h in order}
+    fill = [h for h in guide_heads if h.unit not in shown][:max(0, policy.practical_from - 1 - len(order))]
     order += fill  # the guides up to the practical line, then the law and the other guides by score
-    shown |= {h.doc_id for h in fill}
-    order += sorted((h for h in law_heads + guide_heads if h.doc_id not in shown), key=lambda h: -h.score)
+    shown |= {h.unit for h in fill}
+    order += sorted((h for h in law_heads + guide_heads if h.unit not in shown), key=lambda h: -h.score)
     cap = float("inf")
     for h in order:  # scores fall with rank: a moved-up hit takes at most the score of the hit above it
         h.score = cap = min(h.score, cap)
@@ -224,7 +229,7 @@ def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: Legal
 
 
 def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy: LegalPolicy) -> list[Hit]:
-    """One passage per law chapter, best first: the sections the question names, the law it names, then by the
+    """One passage per law section, best first: the sections the question names, the law it names, then by the
     law pool's rank plus the votes of the top guides that cite them."""
     laws_by_row = {h.chunk_id: h for h in laws}
     score: dict[int, float] = {h.chunk_id: 1.0 / (policy.k + r) for r, h in enumerate(laws, start=1)}
@@ -237,13 +242,7 @@ def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy
     in_named_law = (lambda row: snap.documents[snap.chunks[row].doc_id].law.refid in want.laws)
     ranked = named + [row for row in sorted(score, key=lambda row: (not in_named_law(row), -score[row]))
                       if row not in named]  # a law the question names before the others
-    out, seen = [], set()
-    for row in ranked:
-        h = laws_by_row[row]
-        if h.doc_id not in seen:
-            seen.add(h.doc_id)
-            out.append(h)
-    return out
+    return _heads([laws_by_row[row] for row in ranked])
 
 
 def _named_rows(snap, want: Intent, laws_by_row: dict[int, Hit]) -> list[int]:
@@ -268,10 +267,5 @@ def _closer(law: Hit, guide: Hit) -> bool:
 
 
 def _heads(hits: list[Hit]) -> list[Hit]:
-    """The first passage of each document, in order."""
-    seen, out = set(), []
-    for h in hits:
-        if h.doc_id not in seen:
-            seen.add(h.doc_id)
-            out.append(h)
-    return out
+    """The first passage of each result (document; for the law, section), in order."""
+    return best_per_result(hits)

@@ -25,7 +25,7 @@ from . import fuse, learned_fusion, legal
 from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
 from .expand import QueryPlan, is_acute, plan, suggest
 from .facets import theme_counts
-from .hits import Citation, Hit, SourceRef
+from .hits import Citation, Hit, SourceRef, best_per_result
 from .index_store import Snapshot
 from .params import SearchRequest
 from .retrieve import bm25_search, question_search, vector_search
@@ -194,16 +194,6 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
     return fused
 
 
-def best_per_document(hits: list[Hit]) -> list[Hit]:
-    seen: set[str] = set()
-    out = []
-    for h in hits:
-        if h.doc_id not in seen:
-            seen.add(h.doc_id)
-            out.append(h)
-    return out
-
-
 # --- the search ------------------------------------------------------------------------------------
 
 def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
@@ -212,7 +202,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     qv = embedder.embed_query(req.q) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
-    docs = best_per_document(fused)
+    docs = best_per_result(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
     for h in page:
