@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from indexer.errors import SoveiError
+from indexer.laws import is_law_document, mapped_refids
 from indexer.load import load_corpus
 from indexer.settings import Settings
 from indexer.themes import find_themes_file, load_themes
@@ -91,8 +92,14 @@ def main() -> int:
         return 1
     settings = Settings.from_env()
     themes = load_themes(find_themes_file(settings.corpus_dirs))
-    docs = load_corpus(settings.corpus_dirs, {t.id for t in themes}).documents
-    wrong = problems(rows, pooled, {d.id for d in docs})
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs).documents
+    docs = [d for d in loaded if not d.law]  # corpus.jsonl: the bank's own writing only, never the law texts
+    known = {d.id for d in loaded}
+    if not any(d.law for d in loaded):  # no law texts here: a pooled judgment of a law chapter cannot be checked
+        refids = mapped_refids(settings.corpus_dirs)
+        known |= {p["doc"] for _, p in pooled if is_law_document(str(p.get("doc")), refids)}
+    wrong = problems(rows, pooled, known)
     if wrong:
         print("\n".join(wrong), file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ The questions' writers judged by reading the corpus, before any engine output ex
 not think of count as not relevant. Pooling (as in TREC) judges the union of the systems' top 10 instead:
 
   python -m evaluations.pooling packets DIR       # DIR/<theme>/questions.jsonl + docs/: first reader's packets
+                                                  # (--controls 0.3: a later round, unjudged pairs + 30 % judged)
   (reader A grades every pair of a packet into DIR/<theme>/judge-A.jsonl, following BRIEF.md there)
   python -m evaluations.pooling second DIR        # DIR/<theme>/second/: the pairs A graded ≥ 1, and as many
                                                   # A graded 0 (decoys), for reader B → second/judge-B.jsonl
@@ -55,21 +56,33 @@ def _write_packet(folder: Path, items: list[dict], suite, out: Path) -> None:
     shutil.copy(BRIEF, out / "BRIEF.md")
 
 
-def packets(out: Path) -> None:
-    """One packet per theme: each question with the union of bm25, dense and hybrid's top 10 documents."""
+def packets(out: Path, controls: float | None = None, seed: int = 1) -> None:
+    """One packet per theme: each question with the union of bm25, dense and hybrid's top 10 documents.
+
+    `controls`: a later round. Only the pairs nobody has judged (neither the writers nor an earlier round), plus
+    this share of already judged pairs from the same pool, mixed in so the reader still cannot tell which are
+    new, and so reader A's grades can be checked against the writers' (`merge` prints the agreement)."""
     suite = practitioner(Settings.from_env())
     results = evaluate_suite(suite, BUILTIN, Settings.from_env())
+    written = suite.qrels_written or suite.qrels
+    earlier = {(r["qid"], r["doc"]) for f in (FOLDER / "pooled").glob("*.jsonl") for r in _jsonl(f)}
     by_theme: dict[str, list[dict]] = defaultdict(list)
     for qid in suite.qrels:
-        pool = {d for r in results for d in list(r.run[qid])[:DEPTH]} - {"__none__"}
-        by_theme[suite.query_meta[qid]["theme"]].append(
-            {"qid": qid, "question": suite.queries[qid], "documents": sorted(pool)})
+        pool = sorted({d for r in results for d in list(r.run[qid])[:DEPTH]} - {"__none__"})
+        if controls is not None:
+            new = [d for d in pool if d not in written.get(qid, {}) and (qid, d) not in earlier]
+            judged = [d for d in pool if d not in new]
+            rng = random.Random(f"{seed}:{qid}")
+            pool = sorted(new + rng.sample(judged, min(len(judged), round(controls * len(new))))) if new else []
+        if pool:
+            by_theme[suite.query_meta[qid]["theme"]].append(
+                {"qid": qid, "question": suite.queries[qid], "documents": pool})
     for theme, items in by_theme.items():
         _write_packet(out / theme, items, suite, out)
     pairs = sum(len(it["documents"]) for items in by_theme.values() for it in items)
     new = sum(1 for items in by_theme.values() for it in items for d in it["documents"]
-              if d not in suite.qrels[it["qid"]])
-    print(f"{len(by_theme)} packets in {out}: {pairs} pairs, {new} of them unjudged")
+              if d not in written.get(it["qid"], {}) and (it["qid"], d) not in earlier)
+    print(f"{len(by_theme)} packets in {out}: {pairs} pairs, {new} of them judged by nobody yet")
 
 
 def second(out: Path, seed: int = 1) -> None:
@@ -157,10 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     for cmd in ("packets", "second", "merge"):
         p = sub.add_parser(cmd)
         p.add_argument("dir", type=Path)
+        if cmd == "packets":
+            p.add_argument("--controls", type=float, help="a later round: only unjudged pairs, plus this share "
+                           "of judged ones as controls (e.g. 0.3)")
         if cmd == "merge":
             p.add_argument("name", help="file name under suites/practitioner/pooled/ (without .jsonl)")
     args = ap.parse_args(argv)
-    {"packets": lambda: packets(args.dir), "second": lambda: second(args.dir),
+    {"packets": lambda: packets(args.dir, args.controls), "second": lambda: second(args.dir),
      "merge": lambda: merge(args.dir, args.name)}[args.cmd]()
     return 0
 
