@@ -66,6 +66,17 @@ def problems(rows: list[tuple[str, dict]], pooled: list[tuple[str, dict]], doc_i
     return out
 
 
+def known_documents(documents, pooled: list[tuple[str, dict]], corpus_dirs) -> set[str]:
+    """The document ids a judgment may name: the loaded documents and, when the law texts are not loaded
+    (a clone without ../shared), the law chapters the pooled judgments name: those cannot be checked here,
+    and the suite does not count them (suites.practitioner)."""
+    known = {d.id for d in documents}
+    if not any(d.content_type == "lov" for d in documents):
+        refids = mapped_refids(corpus_dirs)
+        known |= {p["doc"] for _, p in pooled if is_law_document(str(p.get("doc")), refids)}
+    return known
+
+
 def qrels(rows: list[tuple[str, dict]], pooled: list[tuple[str, dict]]) -> dict[str, dict[str, int]]:
     """Query id → document → grade: the written judgments plus the pooled ones above 0."""
     out = {r["_id"]: dict(r["judgments"]) for _, r in rows}
@@ -95,11 +106,7 @@ def main() -> int:
     loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
                          law_dirs=settings.law_dirs).documents
     docs = [d for d in loaded if not d.law]  # corpus.jsonl: the bank's own writing only, never the law texts
-    known = {d.id for d in loaded}
-    if not any(d.law for d in loaded):  # no law texts here: a pooled judgment of a law chapter cannot be checked
-        refids = mapped_refids(settings.corpus_dirs)
-        known |= {p["doc"] for _, p in pooled if is_law_document(str(p.get("doc")), refids)}
-    wrong = problems(rows, pooled, known)
+    wrong = problems(rows, pooled, known_documents(loaded, pooled, settings.corpus_dirs))
     if wrong:
         print("\n".join(wrong), file=sys.stderr)
         return 1

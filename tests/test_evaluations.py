@@ -108,13 +108,34 @@ def test_practitioner_beir_folder_is_assembled_from_parts_pooled_and_corpus():
     folder = assemble_practitioner.FOLDER
     rows = assemble_practitioner.read_jsonl(folder / "parts", "parts")
     pooled = assemble_practitioner.read_jsonl(folder / "pooled", "pooled")
-    suite = SUITES["practitioner"](Settings.from_env())
-    assert assemble_practitioner.problems(rows, pooled, {d.id for d in suite.documents}) == []
-    assert suite.qrels == assemble_practitioner.qrels(rows, pooled)
+    settings = Settings.from_env()
+    suite = SUITES["practitioner"](settings)
+    known = assemble_practitioner.known_documents(suite.documents, pooled, settings.corpus_dirs)
+    assert assemble_practitioner.problems(rows, pooled, known) == []
+    have = {d.id for d in suite.documents}  # without the law texts, their chapters' judgments are not counted
+    assert suite.qrels == {q: {d: g for d, g in judged.items() if d in have}
+                           for q, judged in assemble_practitioner.qrels(rows, pooled).items()}
     assert suite.qrels_written == assemble_practitioner.qrels(rows, [])
     on_disk = [json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     bank = [d for d in suite.documents if d.content_type != "lov"]  # the law texts are read where they lie, not copied
     assert on_disk == [assemble_practitioner.corpus_row(d) for d in sorted(bank, key=lambda d: d.id)]
+
+
+def test_law_chapter_judgments_count_only_with_the_law_texts():
+    import dataclasses
+
+    from indexer.laws import is_law_document
+    from indexer.settings import Settings
+
+    refids = ["lov/2023-06-09-30", "lov/1967-02-10"]
+    assert is_law_document("lov-2023-06-09-30-kap-12", refids) and is_law_document("lov-1967-02-10-kap-iii", refids)
+    assert not is_law_document("lov-2023-06-09-30-veileder", refids) and not is_law_document("mobbing", refids)
+    judged = {d for q in assemble_practitioner.qrels(
+        assemble_practitioner.read_jsonl(assemble_practitioner.FOLDER / "parts", "parts"),
+        assemble_practitioner.read_jsonl(assemble_practitioner.FOLDER / "pooled", "pooled")).values() for d in q}
+    assert any(d.startswith("lov-") for d in judged)  # the pooled round judged law chapters
+    bank_only = SUITES["practitioner"](dataclasses.replace(Settings.from_env(), law_dirs=()))
+    assert not [d for q in bank_only.qrels.values() for d in q if d.startswith("lov-")]
 
 
 def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_controls():
