@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import shutil
 import sys
@@ -60,8 +61,11 @@ def packets(out: Path, controls: float | None = None, seed: int = 1) -> None:
     """One packet per theme: each question with the union of bm25, dense and hybrid's top 10 documents.
 
     `controls`: a later round. Only the pairs nobody has judged (neither the writers nor an earlier round), plus
-    this share of already judged pairs from the same pool, mixed in so the reader still cannot tell which are
-    new, and so reader A's grades can be checked against the writers' (`merge` prints the agreement)."""
+    pairs the writers judged from the same pool, as many as this share of the new ones (at least one per
+    question), mixed in so the reader still cannot tell which are new, and so reader A's grades can be checked
+    against the writers' (`merge` prints the agreement)."""
+    if controls is not None and controls < 0:
+        raise SystemExit(f"--controls must be 0 or more (got {controls})")
     suite = practitioner(Settings.from_env())
     results = evaluate_suite(suite, BUILTIN, Settings.from_env())
     written = suite.qrels_written or suite.qrels
@@ -71,9 +75,10 @@ def packets(out: Path, controls: float | None = None, seed: int = 1) -> None:
         pool = sorted({d for r in results for d in list(r.run[qid])[:DEPTH]} - {"__none__"})
         if controls is not None:
             new = [d for d in pool if d not in written.get(qid, {}) and (qid, d) not in earlier]
-            judged = [d for d in pool if d not in new]
+            judged = [d for d in pool if d in written.get(qid, {})]
             rng = random.Random(f"{seed}:{qid}")
-            pool = sorted(new + rng.sample(judged, min(len(judged), round(controls * len(new))))) if new else []
+            want = math.ceil(controls * len(new))
+            pool = sorted(new + rng.sample(judged, min(len(judged), want))) if new else []
         if pool:
             by_theme[suite.query_meta[qid]["theme"]].append(
                 {"qid": qid, "question": suite.queries[qid], "documents": pool})

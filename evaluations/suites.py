@@ -98,11 +98,12 @@ def practitioner(settings: Settings) -> Suite:
     loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
                          law_dirs=settings.law_dirs)
     have = {d.id for d in loaded.documents}
-    refids = mapped_refids(settings.corpus_dirs)
-    # pooled judgments of law chapters count only when the law texts are in the bank (a clone without
-    # ../shared searches the bank alone: expected-without-laws.json)
-    qrels = {q: {d: g for d, g in judged.items() if d in have or not is_law_document(d, refids)}
-             for q, judged in qrels.items()}
+    if not any(d.law for d in loaded.documents):
+        # pooled judgments of law chapters count only when the law texts are in the bank (a clone without
+        # ../shared searches the bank alone: expected-without-laws.json); with them, a judged chapter that
+        # is missing (renumbered, or a law left out) is an error below, not a silent change of the judgments
+        refids = mapped_refids(settings.corpus_dirs)
+        qrels = {q: {d: g for d, g in judged.items() if not is_law_document(d, refids)} for q, judged in qrels.items()}
     missing = {d for q in qrels.values() for d in q} - have
     if missing:
         raise SuiteMissing(f"{folder / 'qrels.tsv'} judges documents not in the corpus: {', '.join(sorted(missing))}")

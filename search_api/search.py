@@ -40,7 +40,7 @@ class SearchResult:
     generation: str
     terms: list[str]
     theme_counts: dict[str, int] | None = None
-    """Documents each theme chip would give: the same search with that theme as the filter."""
+    """Results (documents; law sections) each theme chip would give: the same search with that theme as the filter."""
     acute: bool = False
     """The question is about acute danger: show who to call now (themes.yml `acute`)."""
     did_you_mean: str | None = None
@@ -179,7 +179,13 @@ def add_questions(snap: Snapshot, settings: Settings, req: SearchRequest, query_
     practitioners' words, where the passages speak the profession's."""
     matches = question_search(snap, query_vector, req.filters, settings.candidates)
     return fuse.rrf_documents(fused, matches, weight, settings.rrf_k,
-                              lambda doc_id: Hit(chunk_id=snap.doc_rows[doc_id][0], doc_id=doc_id))
+                              lambda doc_id: _first_hit(snap, doc_id))
+
+
+def _first_hit(snap: Snapshot, doc_id: str) -> Hit:
+    """A document's first passage as a hit (a document the editors' questions bring in)."""
+    row = snap.doc_rows[doc_id][0]
+    return Hit(chunk_id=row, doc_id=doc_id, unit=snap.laws.row_unit.get(row, ""))
 
 
 def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[str], fused: list[Hit]) -> list[Hit]:

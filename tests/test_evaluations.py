@@ -138,6 +138,25 @@ def test_law_chapter_judgments_count_only_with_the_law_texts():
     assert not [d for q in bank_only.qrels.values() for d in q if d.startswith("lov-")]
 
 
+def test_a_judged_law_chapter_missing_from_the_loaded_laws_is_an_error(monkeypatch):
+    from evaluations import suites
+    from indexer.settings import Settings
+
+    settings = Settings.from_env()
+    if not settings.law_dirs:
+        pytest.skip("no law texts here (../shared): their judgments are not counted, nothing to check")
+    real = suites.read_qrels
+
+    def with_a_renumbered_chapter(path):
+        judged = real(path)
+        next(iter(judged.values()))["lov-2023-06-09-30-kap-99"] = 1
+        return judged
+
+    monkeypatch.setattr(suites, "read_qrels", with_a_renumbered_chapter)
+    with pytest.raises(SuiteMissing, match="lov-2023-06-09-30-kap-99"):
+        suites.practitioner(settings)
+
+
 def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_controls():
     from evaluations import pooling
 
