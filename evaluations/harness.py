@@ -17,7 +17,6 @@ from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
-from search_api.legal import hit_section_id
 from search_api.hits import best_per_result
 from search_api.search import rank
 
@@ -80,11 +79,11 @@ def doc_run(doc_ids) -> dict[str, float]:
     return row or {"__none__": 0.0}
 
 
-def result_ids(snap: Snapshot, fused, unit: str):
+def result_ids(fused, unit: str):
     """What each result counts as: its document, or for a `section` suite a law hit's section (the page shows
     one passage per section of the law, `Hit.unit`)."""
     if unit == "section":
-        return (hit_section_id(snap, h) or h.doc_id for h in best_per_result(fused))
+        return (h.unit for h in best_per_result(fused))
     return (h.doc_id for h in fused)
 
 
@@ -95,7 +94,7 @@ def run_system(name: str, suite: Suite, snap: Snapshot, settings: Settings, qvec
     qids = list(suite.qrels)
     for qid in (progress(qids, desc=f"{suite.name}/{name}", unit="q") if progress else qids):
         fused, *_ = rank(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=DEPTH), qvecs[qid])
-        run[qid] = doc_run(result_ids(snap, fused, suite.unit))
+        run[qid] = doc_run(result_ids(fused, suite.unit))
     qrels, ranx_run = Qrels(suite.qrels), Run(run)
     metrics = METRICS + (GRADED_METRICS if suite.graded else [])
     means = evaluate(qrels, ranx_run, metrics, make_comparable=True)

@@ -47,6 +47,12 @@ def _write_jsonl(path: Path, rows) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
+def _judged(suite, but: str | None = None) -> tuple[dict[str, dict[str, int]], set[tuple[str, str]]]:
+    """(the writers' judgments, the pairs earlier pooling rounds judged — all rounds but the one named `but`)."""
+    earlier = {(r["qid"], r["doc"]) for f in (FOLDER / "pooled").glob("*.jsonl") if f.stem != but for r in _jsonl(f)}
+    return suite.qrels_written or suite.qrels, earlier
+
+
 def _write_packet(folder: Path, items: list[dict], suite, out: Path) -> None:
     texts = {d.id: (d.title, d.body or "\n\n".join(d.pages)) for d in suite.documents}
     _write_jsonl(folder / "questions.jsonl", items)
@@ -68,8 +74,7 @@ def packets(out: Path, controls: float | None = None, seed: int = 1) -> None:
         raise SystemExit(f"--controls must be 0 or more (got {controls})")
     suite = practitioner(Settings.from_env())
     results = evaluate_suite(suite, BUILTIN, Settings.from_env())
-    written = suite.qrels_written or suite.qrels
-    earlier = {(r["qid"], r["doc"]) for f in (FOLDER / "pooled").glob("*.jsonl") for r in _jsonl(f)}
+    written, earlier = _judged(suite)
     by_theme: dict[str, list[dict]] = defaultdict(list)
     for qid in suite.qrels:
         pool = sorted({d for r in results for d in list(r.run[qid])[:DEPTH]} - {"__none__"})
@@ -143,8 +148,7 @@ def combine(a: dict, b: dict, written: dict, earlier: set, where: str = "") -> t
 def merge(out: Path, name: str) -> None:
     """Both readers' grades → pooled/NAME.jsonl for the pairs the writers left unjudged; agreement printed."""
     suite = practitioner(Settings.from_env())
-    written = suite.qrels_written or suite.qrels
-    earlier = {(r["qid"], r["doc"]) for f in (FOLDER / "pooled").glob("*.jsonl") if f.stem != name for r in _jsonl(f)}
+    written, earlier = _judged(suite, but=name)
     records, controls, ab = [], [], []
     for theme_dir in sorted(p for p in out.iterdir() if (p / "judge-A.jsonl").exists()):
         a = {(r["qid"], r["doc"]): r for r in _jsonl(theme_dir / "judge-A.jsonl")}

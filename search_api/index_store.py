@@ -83,6 +83,10 @@ class Snapshot:
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return [self.chunks[r] for r in self.doc_rows.get(doc_id, [])]
 
+    def unit(self, row: int) -> str:
+        """The result a passage row counts toward (`Hit.unit`): its law section's id, else its document's."""
+        return self.laws.row_unit.get(row) or self.chunks[row].doc_id
+
 
 def open_snapshot(folder: Path) -> Snapshot:
     folder = folder.resolve()

@@ -164,13 +164,6 @@ def cited_as(doc: "Document", chunk: "Chunk") -> str:
     return " ".join(x for x in (doc.law.name, "§", m.group(1), m.group(2)) if x)
 
 
-def hit_section_id(snap, hit: Hit) -> str | None:
-    """`lov/2023-06-09-30/§12-4` for a law passage, None for any other."""
-    law = snap.documents[hit.doc_id].law
-    key = snap.laws.row_section.get(hit.chunk_id)
-    return section_id(law.refid, key) if law and key else None
-
-
 def intent(laws: LawSections, question: str) -> Intent:
     """What the question asks of the law, if anything."""
     named = []
@@ -206,7 +199,7 @@ def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: Legal
         return guides
     want = intent(snap.laws, question)
     law_heads = best_sections(snap, want, guides, laws, policy)
-    guide_heads = _heads(guides)
+    guide_heads = best_per_result(guides)
     if want.kind == EXPLICIT:
         order = law_heads[:max(policy.explicit_slots, len(want.sections))]
     elif want.kind == DUTY:
@@ -233,7 +226,7 @@ def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy
     law pool's rank plus the votes of the top guides that cite them."""
     laws_by_row = {h.chunk_id: h for h in laws}
     score: dict[int, float] = {h.chunk_id: 1.0 / (policy.k + r) for r, h in enumerate(laws, start=1)}
-    for r, g in enumerate(_heads(guides)[:policy.cite_guides], start=1):
+    for r, g in enumerate(best_per_result(guides)[:policy.cite_guides], start=1):
         for ref in snap.laws.refs(snap.chunks[g.chunk_id].text):
             rows = snap.laws.rows.get((ref.law, ref.section))
             if rows and rows[0] in score:  # only the law pool's candidates: the chips count those (facets.py)
@@ -242,7 +235,7 @@ def best_sections(snap, want: Intent, guides: list[Hit], laws: list[Hit], policy
     in_named_law = (lambda row: snap.documents[snap.chunks[row].doc_id].law.refid in want.laws)
     ranked = named + [row for row in sorted(score, key=lambda row: (not in_named_law(row), -score[row]))
                       if row not in named]  # a law the question names before the others
-    return _heads([laws_by_row[row] for row in ranked])
+    return best_per_result([laws_by_row[row] for row in ranked])
 
 
 def _named_rows(snap, want: Intent, laws_by_row: dict[int, Hit]) -> list[int]:
@@ -265,7 +258,3 @@ def _closer(law: Hit, guide: Hit) -> bool:
     searched with the same question vector, so their cosines compare)."""
     return law.vector_score is not None and guide.vector_score is not None and law.vector_score >= guide.vector_score
 
-
-def _heads(hits: list[Hit]) -> list[Hit]:
-    """The first passage of each result (document; for the law, section), in order."""
-    return best_per_result(hits)

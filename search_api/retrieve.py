@@ -44,8 +44,7 @@ def _term(schema, name: str, t: Term) -> tantivy.Query:
 
 def bm25_search(snap: Snapshot, terms: list[Term], filters: dict[str, list[str]], limit: int) -> list[Hit]:
     """BM25 over title (boosted) and text, built from analysed terms: user text never reaches a parser."""
-    units = snap.laws.row_unit
-    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, unit=units.get(row, ""), bm25_score=score, bm25_rank=rank)
+    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, unit=snap.unit(row), bm25_score=score, bm25_rank=rank)
             for rank, (score, row) in enumerate(bm25_ranked(snap, terms, filters, limit), start=1)]
 
 
@@ -97,8 +96,7 @@ def _nearest(index, query_vector: np.ndarray, mask: np.ndarray | None, limit: in
 
 def vector_search(snap: Snapshot, query_vector: np.ndarray, filters: dict[str, list[str]], limit: int) -> list[Hit]:
     """Exact inner-product search over the passages (IVF above ANN_THRESHOLD), filtered inside FAISS."""
-    units = snap.laws.row_unit
-    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, unit=units.get(row, ""), vector_score=score,
+    return [Hit(chunk_id=row, doc_id=snap.chunks[row].doc_id, unit=snap.unit(row), vector_score=score,
                 vector_rank=rank)
             for rank, (score, row) in enumerate(vector_ranked(snap, query_vector, filters, limit), start=1)]
 

@@ -185,7 +185,7 @@ def add_questions(snap: Snapshot, settings: Settings, req: SearchRequest, query_
 def _first_hit(snap: Snapshot, doc_id: str) -> Hit:
     """A document's first passage as a hit (a document the editors' questions bring in)."""
     row = snap.doc_rows[doc_id][0]
-    return Hit(chunk_id=row, doc_id=doc_id, unit=snap.laws.row_unit.get(row, ""))
+    return Hit(chunk_id=row, doc_id=doc_id, unit=snap.unit(row))
 
 
 def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[str], fused: list[Hit]) -> list[Hit]:
