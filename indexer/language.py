@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import english_terms
+
 MIN_ROWS = 20  # a language with fewer passages keeps its vectors: its mean would be mostly topic
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -26,6 +28,14 @@ ENGLISH = frozenset("the and of in that it with was are on this or an which not 
 NORWEGIAN = frozenset("og er det som på til med av å en et ikke ikkje jeg eg hva kva hvordan korleis har kan "
                       "skal må om for seg deg den de dei når".split())
 NYNORSK_TABLE = Path(__file__).with_name("nynorsk_bokmal.tsv")
+ENGLISH_TABLE = Path(__file__).with_name("english_bokmal.tsv")
+# Question and filler words of an English question, which the table does not translate and which say
+# nothing about its subject; they do not count against its share translated («what should I do if …»).
+ENGLISH_FILLER = ("what how who whom whose when where why which do does did doing done i me my mine myself we us "
+                  "our you your he him his himself she her hers herself it its itself they them themselves "
+                  "can could should would may might shall have has had having say says said tell know think "
+                  "get gets got go going want anything something someone somebody one ones any some all "
+                  "about so very just also too there here now").split()
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +59,47 @@ def bokmal_words(text: str) -> list[str]:
     because the Norwegian stemmer is written for bokmål («skulen» never meets «skolen»)."""
     table = nynorsk_table()
     return [table[w] for w in _WORD.findall(text.lower()) if w in table]
+
+
+@lru_cache(maxsize=1)
+def english_table() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    """(English stems of a word or phrase, its bokmål search words), in the file's order."""
+    out, seen = [], set()
+    for n, line in enumerate(ENGLISH_TABLE.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise ValueError(f"{ENGLISH_TABLE}:{n}: expected 'english<TAB>bokmål words', got {line!r}")
+        stems = frozenset(english_terms(parts[0]))
+        if not stems:
+            raise ValueError(f"{ENGLISH_TABLE}:{n}: {parts[0]!r} has no English word that is not a stop word")
+        if stems in seen:
+            raise ValueError(f"{ENGLISH_TABLE}:{n}: {parts[0]!r} is listed twice (as English stems)")
+        seen.add(stems)
+        out.append((stems, tuple(parts[1].lower().split())))
+    return tuple(out)
+
+
+def translated_words(text: str) -> tuple[list[str], float]:
+    """Bokmål search words for a question in English, and the share of its English stems the table covers.
+
+    BM25 searches the bank's Norwegian text: an English question's own words match only the English research
+    summaries, so query planning searches these instead (a phrase counts when all its stems are in the
+    question: «child welfare» → barnevern, «county governor» → statsforvalteren)."""
+    question = set(english_terms(text))
+    found, covered = [], set()
+    for stems, bokmal in english_table():
+        if stems <= question:
+            found.extend(bokmal)
+            covered |= stems
+    content = question - _english_filler()
+    return list(dict.fromkeys(found)), (len(covered & content) / len(content) if content else 0.0)
+
+
+@lru_cache(maxsize=1)
+def _english_filler() -> frozenset[str]:
+    return frozenset(english_terms(" ".join(ENGLISH_FILLER)))
 
 
 def passage_language(text: str) -> str:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
-from indexer.language import bokmal_words, passage_language
+from indexer.language import bokmal_words, passage_language, translated_words
 
 from .index_store import Snapshot
 from .lexicon import words
@@ -38,10 +38,11 @@ class QueryPlan:
     themes: list[str] = field(default_factory=list)
     """Themes the thesaurus routes the question to, strongest first."""
     known: float = 1.0
-    """Share of the question's terms that occur in the bank at all (misspelt words do not); 0 for a
-    question in English."""
+    """Share of the question's terms that occur in the bank at all (misspelt words do not); for a question in
+    English, times the share of its words the English table translated (0 when it translated none)."""
     stems: frozenset = frozenset()
-    """The question's stems, with the bokmål forms of its nynorsk words."""
+    """The question's stems, with the bokmål forms of its nynorsk words (of an English question: the stems of
+    its bokmål translation)."""
     language: str = "nb"
     """'en', 'nn' or 'nb' (indexer/language.passage_language)."""
     idf_mass: float = 0.0
@@ -55,14 +56,18 @@ class QueryPlan:
 
 
 def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
-    base = analyse(text)
-    bokmal = analyse(" ".join(bokmal_words(text)))
-    p = QueryPlan(terms=[Term(t) for t in base], stems=frozenset(base) | frozenset(bokmal),
-                  language=passage_language(text))
-    if p.language == "en":
-        # The bank's English words are the research summaries': an English question's BM25 matches are
-        # not evidence about the Norwegian material; it is ranked by the vectors alone (evaluations/README.md).
-        p.known = 0.0
+    language = passage_language(text)
+    coverage = 1.0
+    if language == "en":
+        # The bank's English words are the research summaries': BM25 searches the question's bokmål
+        # translation instead (indexer/english_bokmal.tsv), and counts for as much of it as was translated.
+        translated, coverage = translated_words(text)
+        base, bokmal = analyse(" ".join(translated)), []
+    else:
+        base, bokmal = analyse(text), analyse(" ".join(bokmal_words(text)))
+    p = QueryPlan(terms=[Term(t) for t in base], stems=frozenset(base) | frozenset(bokmal), language=language)
+    if language == "en":
+        p.known = coverage if base else 0.0
     searcher = snap.searcher
     df = {t: searcher.doc_freq("text", t) for t in base}
     n_docs = searcher.num_docs
@@ -70,8 +75,8 @@ def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
     if not expand:
         return p
     have = set(base)
-    if base and p.language != "en":
-        p.known = sum(n > 0 for n in df.values()) / len(base)
+    if base:
+        p.known = coverage * sum(n > 0 for n in df.values()) / len(base)
     for t in base:
         if df[t] == 0 and len(t) >= 4:
             # not in the bank's vocabulary: probably a typo; let the index find near spellings

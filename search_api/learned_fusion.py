@@ -35,10 +35,11 @@ FEATURES = (
 )
 """Per passage: `*_log_rank` = −ln(rank) (missing: −ln(depth + 1)); `dense_gap_z`, `bm25_gap_z` = (score −
 the list's top score) / the standard deviation of the list's top 10; `bm25_rel` = score / top score;
-`in_*` = the passage is in that list. Per question: `known` = share of its words the bank knows (0 for
-English), `log_peak` = ln(BM25's top score / mean of its hits 2–10), `agreement` = share of BM25's top 10
-also in the vectors' top 10, `match` = BM25's top score / the question's idf mass (`QueryPlan.idf_mass`,
-capped at 3): how much of the question BM25's best passage holds. `routed` = the passage's document is in a theme the thesaurus routes the
+`in_*` = the passage is in that list. Per question: `known` = share of its words the bank knows (of an
+English question: of its bokmål translation, times the share translated; `QueryPlan.known`), `log_peak` =
+ln(BM25's top score / mean of its hits 2–10), `agreement` = share of BM25's top 10 also in the vectors' top 10,
+`match` = BM25's top score / the question's idf mass (`QueryPlan.idf_mass`, capped at 3): how much of the
+question BM25's best passage holds. `routed` = the passage's document is in a theme the thesaurus routes the
 question to. The products let BM25's weight depend on the question; the question-level features alone
 shift every passage of a question alike, so they only matter for the score's calibration."""
 
@@ -83,14 +84,6 @@ def _z_gaps(scores: list[float]) -> tuple[float, float]:
     top = scores[0]
     spread = float(np.std(scores[:10])) if len(scores) > 1 else 0.0
     return top, max(spread, 1e-3 * max(abs(top), 1e-6))
-
-
-def uses_bm25(language: str) -> bool:
-    """Does BM25 run for a question in this language? Not for an English one: the bank's English words are
-    the research summaries', so its BM25 matches say nothing about the Norwegian material; as in the other
-    fusions it is ranked by the vectors (and the theme routing) alone. Serving (search.runs_bm25) and
-    training (training/fusion.py) both ask here, so BM25 is not searched only to be thrown away."""
-    return language != "en"
 
 
 def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] | None = None,

@@ -139,9 +139,9 @@ def retrieve_pool(snap: Snapshot, settings: Settings, method: Fusion, qp: QueryP
 
 
 def runs_bm25(method: Fusion, qp: QueryPlan) -> bool:
-    """Does this question's ranking search BM25? The learned fusion leaves it out where it is no evidence
-    (learned_fusion.uses_bm25); the rule-based fusions weigh it (`bm25_weight`). The theme chips ask the same."""
-    return method.bm25 and (method.fuse is not None or learned_fusion.uses_bm25(qp.language))
+    """Does this question's ranking search BM25? When the fusion uses it and the question has terms (an English
+    question has its bokmål translation's, if any). The theme chips ask the same."""
+    return method.bm25 and bool(qp.terms)
 
 
 def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:

@@ -45,3 +45,31 @@ def test_english_questions_reach_the_thesaurus_through_english_stems(snap):
     assert plan(snap, "what should I do when a pupil cuts herself?").themes[:1] == ["selvskading"]
     # Norwegian questions keep the Norwegian stems: «mobbet» is not an English word
     assert plan(snap, "eleven blir mobbet").themes[:1] == ["mobbeforebygging"]
+
+
+def test_english_questions_search_bm25_through_their_bokmal_translation(snap):
+    p = plan(snap, "Can the county governor look at a complaint about bullying?")
+    exact = set(p.exact)
+    # english_bokmal.tsv: «county governor» → statsforvalteren, «bullying» → mobbing, stemmed as the index is
+    assert {"statsforvalter", "mobbing", "klag"} <= exact and "county" not in exact
+    assert p.language == "en"
+    # «can», «the», «at», «about» are filler or stop words; «look» is the one subject word left untranslated
+    assert language.translated_words("Can the county governor look at a complaint about bullying?")[1] == 0.8
+    assert 0 < p.known < plan(snap, "the county governor and a complaint about bullying").known == 1
+    nothing = plan(snap, "what about the weather in Bergen tomorrow?")
+    assert nothing.exact == [] and nothing.known == 0
+
+
+def test_the_english_table_names_a_broken_or_repeated_line(tmp_path, monkeypatch):
+    for text, error in (("# c\nbullying\tmobbing\nbully mobbing\n", r"english_bokmal\.tsv:3: expected"),
+                        ("bullying\tmobbing\nbullied\tmobbet\n", r"english_bokmal\.tsv:2: 'bullied' is listed twice"),
+                        ("the\tden\n", r"english_bokmal\.tsv:1: 'the' has no English word")):
+        bad = tmp_path / "english_bokmal.tsv"
+        bad.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(language, "ENGLISH_TABLE", bad)
+        language.english_table.cache_clear()
+        try:
+            with pytest.raises(ValueError, match=error):
+                language.english_table()
+        finally:
+            language.english_table.cache_clear()

@@ -28,6 +28,7 @@ import numpy as np
 from indexer.build import build_from_documents, current_manifest
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
+from indexer.language import passage_language
 from indexer.laws import section_key
 from indexer.settings import Settings
 from search_api.learned_fusion import FEATURES, features
@@ -239,11 +240,13 @@ def cross_validate(rows: list[Rows], seed: int, folds: int = CV_FOLDS) -> dict[s
         w, b = fit_rows([r for r in rows if fold_of[r.question] != k], seed)
         for r in rows:
             if fold_of[r.question] == k:
-                got = by_family.setdefault(f"{r.family} {r.source}", {"n": [], "fusion": [], "dense": [], "bm25": []})
-                got["n"].append(1.0)
-                got["fusion"].append(rr(r.y, r.x @ w + b))
-                got["dense"].append(rr(r.y, r.x[:, dense_col]))
-                got["bm25"].append(rr(r.y, r.x[:, bm25_col]))
+                # every kind of collection and question, and every question by its language across collections
+                for key in (f"{r.family} {r.source}", f"~ all, {passage_language(r.question)}"):
+                    got = by_family.setdefault(key, {"n": [], "fusion": [], "dense": [], "bm25": []})
+                    got["n"].append(1.0)
+                    got["fusion"].append(rr(r.y, r.x @ w + b))
+                    got["dense"].append(rr(r.y, r.x[:, dense_col]))
+                    got["bm25"].append(rr(r.y, r.x[:, bm25_col]))
     return {f: {"n": len(v["n"]), **{m: float(np.mean(v[m])) for m in ("fusion", "dense", "bm25")}}
             for f, v in sorted(by_family.items())}
 
