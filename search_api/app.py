@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from indexer import analysis
 from indexer.embed import load_embedder
+from indexer.language import english_table
 from indexer.errors import BadParameter, IndexMismatchError, IndexMissingError, NotFound, SoveiError
 from indexer.settings import ROOT, Settings, get_settings
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         snap = store.get()  # fail at start, with the fix, when the index is missing or mismatched
         snap.manifest.check_compatible(embedder.model_id, analysis.ANALYZER)
         speller()  # the dictionaries for «mente du»: a missing file fails here, not on a request
+        english_table()  # English questions' BM25 words: a broken line fails here, named, not on a request
         app.state.service = Service(settings, embedder, store)
         yield
 
