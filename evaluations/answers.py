@@ -9,6 +9,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from indexer.embed import load_embedder
+from indexer.language import passage_language
 from search_api.answer import POLICY, SOURCES, AnswerPolicy, build_answer
 from search_api.params import SearchRequest
 from search_api.search import search
@@ -46,7 +47,7 @@ def _served(suite, snap, emb, settings) -> dict:
     out = {}
     for qid in suite.qrels:
         r = search(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=SOURCES))
-        out[qid] = (r.hits, r.terms)
+        out[qid] = (r.hits, r.terms, passage_language(suite.queries[qid]) == "en")
     return out
 
 
@@ -54,8 +55,8 @@ def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
     qids = list(qids if qids is not None else suite.qrels)
     answered = all2 = first2 = 0
     for qid in qids:
-        docs, terms = ranked[qid]
-        a = build_answer(snap, docs, terms, [], policy)  # routed themes only matter when abstaining
+        docs, terms, translated = ranked[qid]
+        a = build_answer(snap, docs, terms, [], policy, translated)  # routed themes only matter when abstaining
         if not a.answered:
             continue
         answered += 1

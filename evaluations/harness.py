@@ -13,6 +13,7 @@ from ranx import Qrels, Run, evaluate
 from indexer import analysis
 from indexer.build import build_from_documents, current_manifest
 from indexer.embed import load_embedder, model_id_for
+from indexer.language import dense_query
 from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
@@ -64,7 +65,7 @@ def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
 
 def query_vectors(suite: Suite, settings: Settings) -> dict[str, np.ndarray]:
     emb = load_embedder(settings.model, settings.threads)
-    return {qid: emb.embed_query(suite.queries[qid]) for qid in suite.qrels}
+    return {qid: emb.embed_query(dense_query(suite.queries[qid])) for qid in suite.qrels}
 
 
 def doc_run(doc_ids) -> dict[str, float]:

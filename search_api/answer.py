@@ -128,9 +128,13 @@ def _term_weights(snap: Snapshot, terms: list[str]) -> dict[str, float]:
 
 
 def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list[str],
-                 policy: AnswerPolicy = POLICY) -> Answer:
-    """Quote the top passage (and the second, when it has its own strong evidence), or abstain."""
-    if not evidence(hits, policy):
+                 policy: AnswerPolicy = POLICY, translated: bool = False) -> Answer:
+    """Quote the top passage (and the second, when it has its own strong evidence), or abstain.
+
+    `translated`: the question is in English, so both lists searched its bokmål translation (BM25 its words, the
+    vectors the question with them): their agreement is not two independent pieces of evidence, and the box
+    abstains."""
+    if translated or not evidence(hits, policy):
         themes = list(routed[:3])
         for h in hits[:SOURCES]:
             for t in h.themes[:1]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from indexer.documents import Chunk, Document
 from indexer.embed import Embedder
+from indexer.language import dense_query
 from indexer.laws import LICENSE, section_url
 from indexer.settings import Settings
 
@@ -99,7 +100,7 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     method = FUSIONS[settings.fusion]
     qv = None
     if method.dense:
-        qv = embedder.embed_query(req.q) if query_vector is None else query_vector
+        qv = embedder.embed_query(dense_query(req.q)) if query_vector is None else query_vector
     pools = legal.pools(snap, req.filters) if settings.law_ranking else None
     if pools is None:  # no law texts, law ranking off, or the filters leave only one kind
         fused, weights = fuse_pool(snap, settings, method, req, qp, qv, req.filters)
@@ -205,7 +206,7 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
 def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
            count_themes: bool = False) -> SearchResult:
     started = time.perf_counter()
-    qv = embedder.embed_query(req.q) if FUSIONS[settings.fusion].dense else None
+    qv = embedder.embed_query(dense_query(req.q)) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     docs = best_per_result(fused)
@@ -217,7 +218,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     if req.offset == 0:
         for h in docs[len(page):ANSWER_SOURCES]:  # with k < 3 the answer can quote a hit past the page
             enrich(snap, h, term_set)
-        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes)
+        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, translated=qp.language == "en")
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]

@@ -74,3 +74,14 @@ def test_abstaining_offers_the_closest_themes(corpus_index):
     snap = IndexStore(corpus_index.index_dir).get()
     a = build_answer(snap, [_hit(9, 9)], ["kutt"], ["selvskading", "psykisk-helse"])
     assert not a.answered and a.message == NO_ANSWER and a.themes[:2] == ["selvskading", "psykisk-helse"]
+
+
+def test_an_english_question_is_not_answered(corpus_index):
+    """Both of its lists searched its bokmål translation: their agreement is not independent evidence."""
+    from search_api.index_store import IndexStore
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    hits = [_hit(1, 1, 1.0), _hit(2, 2, 0.5, "e")]
+    assert evidence(hits)
+    a = build_answer(snap, hits, [], [], translated=True)
+    assert not a.answered and a.message == NO_ANSWER

@@ -73,3 +73,10 @@ def test_the_english_table_names_a_broken_or_repeated_line(tmp_path, monkeypatch
                 language.english_table()
         finally:
             language.english_table.cache_clear()
+
+
+def test_the_vectors_embed_an_english_question_with_its_translation():
+    q = "Can the county governor look at a complaint about bullying?"
+    assert language.dense_query(q) == q + " (mobbing mobber mobbet klage klagerett statsforvalteren fylke fylkeskommunen)"
+    for as_typed in ("kan statsforvalteren se på en klage om mobbing?", "what about the weather in Bergen tomorrow?"):
+        assert language.dense_query(as_typed) == as_typed  # Norwegian, or nothing the table translates

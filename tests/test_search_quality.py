@@ -71,3 +71,23 @@ def test_an_english_question_searches_bm25_in_its_bokmal_translation(corpus_inde
     assert hits and "statsforvalter" in snap.chunks[hits[0].chunk_id].text.lower(), hits[:1]
     monkeypatch.setattr(language, "english_table", lambda: ())
     assert search(snap, emb, bm25, req).hits == []
+
+
+@pytest.mark.slow
+def test_the_served_search_embeds_an_english_question_with_its_translation(corpus_index):
+    import dataclasses
+
+    from indexer.language import dense_query
+    from search_api.hits import best_per_result
+    from search_api.search import rank
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    emb = load_embedder(corpus_index.model, corpus_index.threads)
+    dense = dataclasses.replace(corpus_index, fusion="dense", theme_boost=0.0, law_ranking=False)
+    req = SearchRequest(q="my pupil is cutting herself on the arms", k=10)
+    served = [h.doc_id for h in search(snap, emb, dense, req).hits]
+
+    def ranked(text):
+        fused, _, _ = rank(snap, emb, dense, req, emb.embed_query(text))
+        return [h.doc_id for h in best_per_result(fused)]
+    assert ranked(dense_query(req.q))[:3] == served[:3] != ranked(req.q)[:3]

@@ -29,7 +29,7 @@ import numpy as np
 from indexer.build import build_from_documents, current_manifest
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
-from indexer.language import passage_language
+from indexer.language import dense_query, passage_language
 from indexer.laws import section_key
 from indexer.settings import Settings
 from search_api.learned_fusion import FEATURES, features
@@ -194,7 +194,7 @@ def collect(settings: Settings, adapter: Path, holdout: list[str], norquad_unuse
     cols = collections(settings, holdout, norquad_unused, seed)
     texts = sorted({q.text for c in cols for q in c.queries})
     emb = load_embedder(model, settings.threads)
-    vecs = dict(zip(texts, emb.embed_queries(texts)))
+    vecs = dict(zip(texts, emb.embed_queries([dense_query(t) for t in texts])))  # as search.rank embeds them
     rows, counts = [], {}
     for c in cols:
         snap = collection_snapshot(settings, model, c.name, c.docs, c.themes)
