@@ -42,16 +42,21 @@ ENGLISH_FILLER = ("what how who whom whose when where why which do does did doin
 def nynorsk_table() -> dict[str, str]:
     """Nynorsk word form -> bokmål form, lower case (identical pairs dropped)."""
     out = {}
-    for n, line in enumerate(NYNORSK_TABLE.read_text(encoding="utf-8").splitlines(), 1):
+    for _, nn, nb in _pairs(NYNORSK_TABLE, "nynorsk<TAB>bokmål"):
+        if nn.lower() != nb.lower():
+            out[nn.lower()] = nb.lower()
+    return out
+
+
+def _pairs(path: Path, shape: str):
+    """(line number, left, right) of a tab-separated word table; comments and blank lines skipped."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
         if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise ValueError(f"{NYNORSK_TABLE}:{n}: expected 'nynorsk<TAB>bokmål', got {line!r}")
-        nn, nb = parts[0].strip().lower(), parts[1].strip().lower()
-        if nn != nb:
-            out[nn] = nb
-    return out
+            raise ValueError(f"{path}:{n}: expected '{shape}', got {line!r}")
+        yield n, parts[0].strip(), parts[1].strip()
 
 
 def bokmal_words(text: str) -> list[str]:
@@ -65,19 +70,14 @@ def bokmal_words(text: str) -> list[str]:
 def english_table() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
     """(English stems of a word or phrase, its bokmål search words), in the file's order."""
     out, seen = [], set()
-    for n, line in enumerate(ENGLISH_TABLE.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise ValueError(f"{ENGLISH_TABLE}:{n}: expected 'english<TAB>bokmål words', got {line!r}")
-        stems = frozenset(english_terms(parts[0]))
+    for n, english, bokmal in _pairs(ENGLISH_TABLE, "english<TAB>bokmål words"):
+        stems = frozenset(english_terms(english))
         if not stems:
-            raise ValueError(f"{ENGLISH_TABLE}:{n}: {parts[0]!r} has no English word that is not a stop word")
+            raise ValueError(f"{ENGLISH_TABLE}:{n}: {english!r} has no English word that is not a stop word")
         if stems in seen:
-            raise ValueError(f"{ENGLISH_TABLE}:{n}: {parts[0]!r} is listed twice (as English stems)")
+            raise ValueError(f"{ENGLISH_TABLE}:{n}: {english!r} is listed twice (as English stems)")
         seen.add(stems)
-        out.append((stems, tuple(parts[1].lower().split())))
+        out.append((stems, tuple(bokmal.lower().split())))
     return tuple(out)
 
 
