@@ -4,8 +4,9 @@ Multilingual embedding models place texts of one language near each other whatev
 about: an English question lands among the English research summaries, a Norwegian question
 never reaches them. Subtracting each language's mean vector (and adding back the mean of all
 passages) removes that offset and keeps the topic (Libovický et al. 2020, "On the language
-neutrality of pre-trained multilingual representations", Findings of EMNLP). Questions are not
-changed. What it did to the suites: evaluations/README.md («How the served defaults were chosen»).
+neutrality of pre-trained multilingual representations", Findings of EMNLP). Centring does not
+change questions (an English one is embedded with its bokmål translation: `dense_query`). What it did
+to the suites: evaluations/README.md («How the served defaults were chosen»).
 """
 
 from __future__ import annotations

@@ -41,8 +41,8 @@ class QueryPlan:
     """Share of the question's terms that occur in the bank at all (misspelt words do not); for a question in
     English, times the share of its words the English table translated (0 when it translated none)."""
     stems: frozenset = frozenset()
-    """The question's stems, with the bokmål forms of its nynorsk words (of an English question: the stems of
-    its bokmål translation)."""
+    """The question's stems, with the bokmål forms of its nynorsk words (of an English question: its own words,
+    not the translation's)."""
     language: str = "nb"
     """'en', 'nn' or 'nb' (indexer/language.passage_language)."""
     idf_mass: float = 0.0
@@ -55,17 +55,22 @@ class QueryPlan:
         return [t.text for t in self.terms if t.kind == "exact"]
 
 
-def plan(snap: Snapshot, text: str, expand: bool = True) -> QueryPlan:
+def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True) -> QueryPlan:
+    """`translate=False` plans an English question from its own words, as before the English table (the served
+    adapter's hard negatives were mined so: training/examples.candidates)."""
     language = passage_language(text)
-    coverage = 1.0
-    if language == "en":
+    coverage = 0.0 if language == "en" else 1.0  # the share of an English question translated, below
+    if language == "en" and translate:
         # The bank's English words are the research summaries': BM25 searches the question's bokmål
         # translation instead (indexer/english_bokmal.tsv), and counts for as much of it as was translated.
         translated, coverage = translated_words(text)
         base, bokmal = analyse(" ".join(translated)), []
     else:
         base, bokmal = analyse(text), analyse(" ".join(bokmal_words(text)))
-    p = QueryPlan(terms=[Term(t) for t in base], stems=frozenset(base) | frozenset(bokmal), language=language)
+    # an English question's stems stay its own words: the acute check must not read the table's wider senses
+    # into it («substance abuse» → rusmisbruk, but «abuse» alone → overgrep)
+    stems = frozenset(analyse(text)) if language == "en" else frozenset(base) | frozenset(bokmal)
+    p = QueryPlan(terms=[Term(t) for t in base], stems=stems, language=language)
     if language == "en":
         p.known = coverage if base else 0.0
     searcher = snap.searcher

@@ -39,7 +39,7 @@ class SearchResponse(msgspec.Struct):
     fusion_weights: dict[str, float] | None = None
     """With explain=true: the weights the dense, BM25 and editors' questions lists were fused with for this
     question (BM25's shrinks with unknown words, grows when one passage stands out, is 0 for an English question
-    the English table translates no word of)."""
+    the English table translates no word of and no theme's English synonym routes)."""
 
 
 class ThemeOut(msgspec.Struct):

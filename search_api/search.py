@@ -141,14 +141,16 @@ def retrieve_pool(snap: Snapshot, settings: Settings, method: Fusion, qp: QueryP
 
 def runs_bm25(method: Fusion, qp: QueryPlan) -> bool:
     """Does this question's ranking search BM25? When the fusion uses it and the question has terms (an English
-    question has its bokmål translation's, if any). The theme chips ask the same."""
+    question: its bokmål translation's, and a routed theme's own terms; with neither, the vectors rank it alone).
+    The theme chips ask the same."""
     return method.bm25 and bool(qp.terms)
 
 
 def bm25_weight(settings: Settings, method: Fusion, qp: QueryPlan, bm25: list[Hit]) -> float:
     """BM25's weight against the dense list's 1 for this question.
 
-    BM25 counts for as much of the question as the bank's vocabulary covers (none of an English one):
+    BM25 counts for as much of the question as the bank's vocabulary covers (of an English one: as much as
+    the English table translated):
     a misspelt question matches few words, and its few matches are weak evidence against the dense
     ranking; it counts more when its top hit stands out (`peak_factor`). Weights shape a fusion only:
     BM25 alone keeps its own order (and the theme boost)."""

@@ -152,5 +152,6 @@ def test_explain_gives_the_fusion_weights_and_untranslated_english_uses_the_vect
     assert nb["fusion_weights"]["dense"] > 0 and nb["fusion_weights"]["bm25"] != 0
     # English: BM25 searches the bokmål translation (english_bokmal.tsv); with no word translated, it has no list
     assert en["fusion_weights"]["dense"] > 0 and en["fusion_weights"]["bm25"] != 0
+    assert not en["answer"]["answered"]  # both lists rest on the one translation: no independent evidence
     assert other["fusion_weights"]["dense"] > 0 and (other["fusion_weights"]["bm25"], other["fusion_weights"]["questions"]) == (0, 0)
     assert client.get("/api/search", params={"q": "mobbing"}).json()["fusion_weights"] is None

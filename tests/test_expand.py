@@ -80,3 +80,12 @@ def test_the_vectors_embed_an_english_question_with_its_translation():
     assert language.dense_query(q) == q + " (mobbing mobber mobbet klage klagerett statsforvalteren fylke fylkeskommunen)"
     for as_typed in ("kan statsforvalteren se på en klage om mobbing?", "what about the weather in Bergen tomorrow?"):
         assert language.dense_query(as_typed) == as_typed  # Norwegian, or nothing the table translates
+
+
+def test_the_acute_check_reads_an_english_question_as_written(snap):
+    from search_api.expand import is_acute
+
+    q = "tips for cutting down screen time in class"
+    assert "selvskading" in language.translated_words(q)[0]  # the table's «cutting» has that sense too
+    assert not is_acute(snap, q, plan(snap, q))
+    assert is_acute(snap, "a pupil told me about self-harm", plan(snap, "a pupil told me about self-harm"))

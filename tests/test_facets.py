@@ -9,6 +9,7 @@ import pytest
 
 from evaluations.suites import SUITES_DIR, read_queries
 from indexer.embed import load_embedder
+from indexer.language import dense_query
 from search_api.expand import plan
 from search_api.index_store import IndexStore
 from search_api.params import SearchRequest
@@ -20,7 +21,7 @@ QUESTIONS = list(read_queries(SUITES_DIR / "practitioner" / "queries.jsonl")[0].
 
 def filtered_counts(snap, emb, settings, req) -> dict[str, int]:
     """The reference: the same search once per theme, with that theme as its filter."""
-    qv = emb.embed_query(req.q) if FUSIONS[settings.fusion].dense else None
+    qv = emb.embed_query(dense_query(req.q)) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     counts = {}
     for theme in snap.theme_ids:

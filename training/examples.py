@@ -180,7 +180,9 @@ def candidates(pool: Pool, question: str, qvec: np.ndarray) -> Candidates:
     from search_api.expand import plan
     from search_api.retrieve import bm25_search, vector_search
 
-    bm = bm25_search(pool.snap, plan(pool.snap, question).terms, {}, DEPTH)
+    # English questions from their own words, as the served adapter (c6ef01b27c81) was mined: `make train` still
+    # rebuilds it; the English table (session 10) is the served search's and the fusion's
+    bm = bm25_search(pool.snap, plan(pool.snap, question, translate=False).terms, {}, DEPTH)
     dn = vector_search(pool.snap, qvec, {}, DEPTH)
     return Candidates({h.chunk_id: h.bm25_rank for h in bm}, {h.chunk_id: h.vector_rank for h in dn},
                       {h.chunk_id: h.vector_score for h in dn})
