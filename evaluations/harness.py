@@ -13,13 +13,12 @@ from ranx import Qrels, Run, evaluate
 from indexer import analysis
 from indexer.build import build_from_documents, current_manifest
 from indexer.embed import load_embedder, model_id_for
-from indexer.language import dense_query
 from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
 from search_api.hits import best_per_result
-from search_api.search import rank
+from search_api.search import question_vector, rank
 
 from .suites import Suite
 from .systems import INDEX_FIELDS, settings_for
@@ -65,7 +64,7 @@ def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
 
 def query_vectors(suite: Suite, settings: Settings) -> dict[str, np.ndarray]:
     emb = load_embedder(settings.model, settings.threads)
-    return {qid: emb.embed_query(dense_query(suite.queries[qid])) for qid in suite.qrels}
+    return {qid: question_vector(emb, suite.queries[qid]) for qid in suite.qrels}
 
 
 def doc_run(doc_ids) -> dict[str, float]:

@@ -70,9 +70,7 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
     # an English question's stems stay its own words: the acute check must not read the table's wider senses
     # into it («substance abuse» → rusmisbruk, but «abuse» alone → overgrep)
     stems = frozenset(analyse(text)) if language == "en" else frozenset(base) | frozenset(bokmal)
-    p = QueryPlan(terms=[Term(t) for t in base], stems=stems, language=language)
-    if language == "en":
-        p.known = coverage if base else 0.0
+    p = QueryPlan(terms=[Term(t) for t in base], stems=stems, language=language, known=coverage)
     searcher = snap.searcher
     df = {t: searcher.doc_freq("text", t) for t in base}
     n_docs = searcher.num_docs

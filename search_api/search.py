@@ -87,6 +87,12 @@ FUSIONS: dict[str, Fusion] = {
 
 # --- the ranking -----------------------------------------------------------------------------------
 
+def question_vector(embedder: Embedder, text: str) -> np.ndarray:
+    """The question's vector as the served search embeds it (an English one with its bokmål translation:
+    `language.dense_query`); `make eval` embeds its questions here too."""
+    return embedder.embed_query(dense_query(text))
+
+
 def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
          query_vector=None, query_plan: QueryPlan | None = None
          ) -> tuple[list[Hit], list[str], dict[str, float]]:
@@ -100,7 +106,7 @@ def rank(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequ
     method = FUSIONS[settings.fusion]
     qv = None
     if method.dense:
-        qv = embedder.embed_query(dense_query(req.q)) if query_vector is None else query_vector
+        qv = question_vector(embedder, req.q) if query_vector is None else query_vector
     pools = legal.pools(snap, req.filters) if settings.law_ranking else None
     if pools is None:  # no law texts, law ranking off, or the filters leave only one kind
         fused, weights = fuse_pool(snap, settings, method, req, qp, qv, req.filters)
@@ -208,7 +214,7 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
 def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
            count_themes: bool = False) -> SearchResult:
     started = time.perf_counter()
-    qv = embedder.embed_query(dense_query(req.q)) if FUSIONS[settings.fusion].dense else None
+    qv = question_vector(embedder, req.q) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     docs = best_per_result(fused)
