@@ -133,6 +133,10 @@ def top3_report(suite: Suite, results: list[SystemResult]) -> str:
         scores = r.per_query.get("hit_rate@3-l2", {})
         hits = sum(1 for q in suite.qrels if scores.get(q, 0) > 0)
         lines.append(f"| {r.name} | {len(suite.qrels)} | {hits} | {hits / max(len(suite.qrels), 1):.1%} |")
+    kinds = sorted({m["kind"] for m in suite.query_meta.values() if m and m.get("kind")})
+    if kinds:  # the law questions written for training say what each asks: a § by name, a duty, a situation
+        lines += ["", "By kind of question: " + "; ".join(
+            f"{r.name} " + ", ".join(f"{k} {_share_top3(suite, r, k):.1%}" for k in kinds) for r in results)]
     hybrid = next((r for r in results if r.name == "hybrid"), None)
     if hybrid:
         missed = [q for q in suite.qrels if hybrid.per_query.get("hit_rate@3-l2", {}).get(q, 0) == 0]
@@ -143,6 +147,12 @@ def top3_report(suite: Suite, results: list[SystemResult]) -> str:
                 top = sorted(hybrid.run.get(q, {}), key=lambda d: -hybrid.run[q][d])[:3]
                 lines.append(f"- `{q}` {suite.queries[q]} → {wanted}; got {', '.join(top)}")
     return "\n".join(lines)
+
+
+def _share_top3(suite: Suite, r: SystemResult, kind: str) -> float:
+    qs = [q for q in suite.qrels if (suite.query_meta.get(q) or {}).get("kind") == kind]
+    scores = r.per_query.get("hit_rate@3-l2", {})
+    return sum(1 for q in qs if scores.get(q, 0) > 0) / max(len(qs), 1)
 
 
 def compare(suite: Suite, a: SystemResult, b: SystemResult, metric: str = "ndcg@10", threshold: float = 0.05) -> str:

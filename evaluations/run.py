@@ -20,7 +20,7 @@ from indexer.settings import ROOT, Settings
 
 from . import answers, generalization, report, suggestions, translated
 from .harness import GRADED_METRICS, evaluate_suite
-from .suites import SUITES, Suite
+from .suites import DEV_SUITES, SUITES, Suite
 from .systems import BUILTIN, load_configs
 
 DEFAULT_TOLERANCE = 0.005
@@ -66,7 +66,7 @@ def pin(suite: Suite, results, tolerance: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="evaluations.run", description="Relevance benchmarks for SoVei search.")
-    ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite (repeatable; default: all)")
+    ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite (repeatable; default: all but the dev suites, " + ", ".join(sorted(DEV_SUITES)) + ")")
     ap.add_argument("--system", action="append", help="system name (repeatable; default: bm25, dense, hybrid "
                     "and every system in --config)")
     ap.add_argument("--config", type=Path, help="JSON file of named systems (settings overrides)")
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         base = Settings.from_env()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         failures, ran = [], 0
-        for suite_name in args.suite or list(SUITES):
+        for suite_name in args.suite or [s for s in SUITES if s not in DEV_SUITES]:
             try:
                 suite = SUITES[suite_name](base)
             except SuiteMissing as exc:
@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             files = report.write_files(args.out, stamp, suite, results, text)
             print(f"\n({time.perf_counter() - started:.0f} s; wrote {', '.join(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f) for f in files)})\n")
-            if args.update_expected:
+            if args.update_expected and suite.expected_path is None:
+                print(f"{suite.name} is a dev suite: nothing pinned")
+            elif args.update_expected:
                 pin(suite, results, args.tolerance)
                 print(f"pinned scores in {suite.expected_path.relative_to(ROOT)}")
             elif not args.no_gate:

@@ -133,20 +133,44 @@ def legal(settings: Settings) -> Suite:
     """Legal questions judged to law sections (suites/legal/README.md), over the bank as served: corpus/ and
     the law texts read where they lie (no corpus.jsonl: the law texts are not copied into the repository)."""
     folder = SUITES_DIR / "legal"
-    if not settings.law_dirs:
-        raise SuiteMissing("no law texts (SOVEI_LAW_DIRS is empty, and ../shared/corpus-public/laws is not there); "
-                           "the legal suite needs them")
     queries, meta = read_queries(folder / "queries.jsonl")
     qrels = read_qrels(folder / "qrels.tsv")
+    documents, themes = _bank_with_laws(settings, qrels, folder / "qrels.tsv", "the legal suite")
+    return Suite("legal", queries, qrels, documents, themes, meta, folder / "expected.json", unit="section")
+
+
+def _bank_with_laws(settings: Settings, qrels: dict[str, dict[str, int]], judged_in: Path,
+                    who: str) -> tuple[list[Document], list[Theme]]:
+    """The bank as served with its law texts; every section `qrels` judges must be in them."""
+    if not settings.law_dirs:
+        raise SuiteMissing("no law texts (SOVEI_LAW_DIRS is empty, and ../shared/corpus-public/laws is not there); "
+                           f"{who} needs them")
     themes = load_themes(find_themes_file(settings.corpus_dirs))
     loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
                          law_dirs=settings.law_dirs)
     have = {section_id(law.refid, s.number) for law in loaded.laws for s in law.sections}
     missing = sorted({d for q in qrels.values() for d in q} - have)
     if missing:
-        raise SuiteMissing(f"{folder / 'qrels.tsv'} judges sections not in the law texts of SOVEI_LAW_DIRS: "
+        raise SuiteMissing(f"{judged_in} judges sections not in the law texts of SOVEI_LAW_DIRS: "
                            f"{', '.join(missing)}")
-    return Suite("legal", queries, qrels, loaded.documents, themes, meta, folder / "expected.json", unit="section")
+    return loaded.documents, themes
+
+
+def legal_training(settings: Settings) -> Suite:
+    """The law questions written for training (training/data/law-questions.jsonl), as a suite: where the law
+    placement's rules (`search_api.legal`) are tuned before the legal suite confirms them. The learned fusion is
+    fitted on these questions, so its figures here are in-sample: a dev suite, never pinned, not in the default
+    run (`--suite legal-training`)."""
+    from training.examples import LAW_QUESTIONS, read_law_questions
+
+    queries, qrels, meta = {}, {}, {}
+    for i, q in enumerate(read_law_questions(LAW_QUESTIONS), start=1):
+        qid = f"t-{q['language']}-{i:03d}"
+        queries[qid] = q["question"]
+        qrels[qid] = {section_id(q["law"], q["section"]): 2}
+        meta[qid] = {"group": {"nb": "bokmal", "nn": "nynorsk", "en": "english"}[q["language"]], "kind": q["kind"]}
+    documents, themes = _bank_with_laws(settings, qrels, LAW_QUESTIONS, "the legal-training suite")
+    return Suite("legal-training", queries, qrels, documents, themes, meta, None, unit="section")
 
 
 def norquad(settings: Settings) -> Suite:
@@ -208,4 +232,7 @@ def subcollections(size: int):
 
 
 SUITES = {"practitioner": practitioner, "legal": legal, "practitioner-25": subcollections(25),
-          "practitioner-50": subcollections(50), "norquad-val": norquad, "paraphrase": paraphrase}
+          "practitioner-50": subcollections(50), "norquad-val": norquad, "paraphrase": paraphrase,
+          "legal-training": legal_training}
+DEV_SUITES = {"legal-training"}
+"""Run only when asked for (`--suite`): tuning sets, not measurements."""

@@ -157,6 +157,33 @@ def test_a_judged_law_chapter_missing_from_the_loaded_laws_is_an_error(monkeypat
         suites.practitioner(settings)
 
 
+def test_the_law_training_questions_are_a_dev_suite_run_only_when_asked(monkeypatch, capsys):
+    import dataclasses
+
+    from evaluations import suites
+    from indexer.settings import Settings
+
+    settings = Settings.from_env()
+    assert "legal-training" in suites.DEV_SUITES and "legal-training" in SUITES
+    with pytest.raises(SuiteMissing, match="legal-training suite needs them"):
+        suites.legal_training(dataclasses.replace(settings, law_dirs=()))
+    if not settings.law_dirs:
+        pytest.skip("no law texts here (../shared)")
+    suite = suites.legal_training(settings)
+    assert len(suite.queries) == 220 and suite.expected_path is None  # tuning figures are never pinned
+    assert all(len(j) == 1 and next(iter(j)).startswith("lov/") for j in suite.qrels.values())
+    assert {m["kind"] for m in suite.query_meta.values()} == {"explicit", "duty", "practical"}
+    ran = []
+    monkeypatch.setattr(run, "evaluate_suite", lambda s, *a, **k: ran.append(s.name) or [])
+    monkeypatch.setattr(run.report, "render", lambda *a, **k: "")
+    monkeypatch.setattr(run.report, "write_files", lambda *a, **k: [])
+    monkeypatch.setattr(run.translated, "translation_report", lambda *a, **k: "")
+    monkeypatch.setattr(run, "SUITES", {n: (lambda s, n=n: Suite(n, {}, {}, [], [], {}, None))
+                                        for n in SUITES})
+    run.main(["--no-gate", "--quiet", "--system", "bm25", "--no-generalization"])
+    assert "legal-training" not in ran and "paraphrase" in ran
+
+
 def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_controls():
     from evaluations import pooling
 
