@@ -27,6 +27,9 @@ from .hits import Hit
 
 FUSION_FILE = ROOT / "models" / "fusion.json"
 MATCH_CAP = 3.0
+PEAK_CAP = 10.0
+"""`log_peak` is at most ln(10) (the top BM25 hit ten times the mean of hits 2–10; no suite's question comes near),
+and a BM25 list of a single hit has it (session 11: before, such a list counted as flat)."""
 FEATURES = (
     "dense_log_rank", "dense_gap_z", "bm25_log_rank", "bm25_rel", "bm25_gap_z", "in_dense", "in_bm25", "routed",
     "known", "log_peak", "agreement", "match",
@@ -37,7 +40,7 @@ FEATURES = (
 the list's top score) / the standard deviation of the list's top 10; `bm25_rel` = score / top score;
 `in_*` = the passage is in that list. Per question: `known` = share of its words the bank knows (of an
 English question: of its bokmål translation, times the share translated; `QueryPlan.known`), `log_peak` =
-ln(BM25's top score / mean of its hits 2–10), `agreement` = share of BM25's top 10 also in the vectors' top 10,
+ln(BM25's top score / mean of its hits 2–10), at most ln(`PEAK_CAP`), which a list of one hit has, `agreement` = share of BM25's top 10 also in the vectors' top 10,
 `match` = BM25's top score / the question's idf mass (`QueryPlan.idf_mass`, capped at 3): how much of the
 question BM25's best passage holds. `routed` = the passage's document is in a theme the thesaurus routes the
 question to. The products let BM25's weight depend on the question; the question-level features alone
@@ -102,9 +105,11 @@ def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] |
         rest = [h.bm25_score for h in bm25[1:10]]
         mean = sum(rest) / len(rest)
         peak = bm25[0].bm25_score / mean if mean > 0 else 1.0
+    elif bm25:  # one passage holds the question's words and no other: the sharpest peak there is, not a flat list
+        peak = PEAK_CAP
     agreement = (len({h.chunk_id for h in bm25[:10]} & {h.chunk_id for h in dense[:10]}) / min(10, len(bm25))
                  if bm25 and dense else 0.0)
-    log_peak = math.log(max(peak, 1.0))
+    log_peak = math.log(min(max(peak, 1.0), PEAK_CAP))
     match = min(bm25[0].bm25_score / idf_mass, MATCH_CAP) if bm25 and idf_mass > 0 else 0.0
     # a passage missing from a list scores one spread below that list's last hit
     d_missing = (dense[-1].vector_score - d_top) / d_spread - 1 if dense else 0.0

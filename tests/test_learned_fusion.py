@@ -45,6 +45,16 @@ def test_features_of_passages_in_one_list_or_both():
     assert only_dense[f("bm25_log_rank_x_known")] == pytest.approx(-math.log(101) * 0.5)
 
 
+def test_a_single_bm25_hit_is_the_sharpest_peak_not_a_flat_list():
+    dense = [dense_hit(1, 1, 0.9), dense_hit(2, 2, 0.8)]
+    _, single = lf.features(dense, [bm25_hit(3, 1, 12.0)], known=1.0)
+    _, flat = lf.features(dense, [bm25_hit(3, 1, 5.0), bm25_hit(4, 2, 5.0)], known=1.0)
+    _, steep = lf.features(dense, [bm25_hit(3, 1, 500.0), bm25_hit(4, 2, 1.0)], known=1.0)
+    assert set(col(flat, "log_peak")) == {0.0}
+    peaks = list(col(single, "log_peak")) + list(col(steep, "log_peak"))
+    assert peaks == pytest.approx([math.log(lf.PEAK_CAP)] * len(peaks))
+
+
 def test_routed_feature_marks_documents_of_the_routed_theme():
     dense = [dense_hit(1, 1, 0.9, "a"), dense_hit(2, 2, 0.8, "b")]
     hits, x = lf.features(dense, [], known=1.0, routed={"mobbing"}, theme_of=lambda d: "mobbing" if d == "a1" else "rus")
