@@ -66,7 +66,8 @@ def pin(suite: Suite, results, tolerance: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="evaluations.run", description="Relevance benchmarks for SoVei search.")
-    ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite (repeatable; default: all but the dev suites, " + ", ".join(sorted(DEV_SUITES)) + ")")
+    ap.add_argument("--suite", action="append", choices=sorted(SUITES),
+                    help=f"suite (repeatable; default: all but the dev suites, {', '.join(sorted(DEV_SUITES))})")
     ap.add_argument("--system", action="append", help="system name (repeatable; default: bm25, dense, hybrid "
                     "and every system in --config)")
     ap.add_argument("--config", type=Path, help="JSON file of named systems (settings overrides)")

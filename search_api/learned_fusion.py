@@ -29,7 +29,8 @@ FUSION_FILE = ROOT / "models" / "fusion.json"
 MATCH_CAP = 3.0
 PEAK_CAP = 10.0
 """`log_peak` is at most ln(10) (the top BM25 hit ten times the mean of hits 2–10; no suite's question comes near),
-and a BM25 list of a single hit has it (session 11: before, such a list counted as flat)."""
+and a BM25 list of a single hit has it: one passage holds the question's words, the sharpest peak there is
+(evaluations/README.md, «Session 11»)."""
 FEATURES = (
     "dense_log_rank", "dense_gap_z", "bm25_log_rank", "bm25_rel", "bm25_gap_z", "in_dense", "in_bm25", "routed",
     "known", "log_peak", "agreement", "match",
@@ -40,11 +41,12 @@ FEATURES = (
 the list's top score) / the standard deviation of the list's top 10; `bm25_rel` = score / top score;
 `in_*` = the passage is in that list. Per question: `known` = share of its words the bank knows (of an
 English question: of its bokmål translation, times the share translated; `QueryPlan.known`), `log_peak` =
-ln(BM25's top score / mean of its hits 2–10), at most ln(`PEAK_CAP`), which a list of one hit has, `agreement` = share of BM25's top 10 also in the vectors' top 10,
-`match` = BM25's top score / the question's idf mass (`QueryPlan.idf_mass`, capped at 3): how much of the
-question BM25's best passage holds. `routed` = the passage's document is in a theme the thesaurus routes the
-question to. The products let BM25's weight depend on the question; the question-level features alone
-shift every passage of a question alike, so they only matter for the score's calibration."""
+ln(BM25's top score / mean of its hits 2–10), at most ln(`PEAK_CAP`), which a list of one hit has,
+`agreement` = share of BM25's top 10 also in the vectors' top 10, `match` = BM25's top score / the question's
+idf mass (`QueryPlan.idf_mass`, capped at 3): how much of the question BM25's best passage holds. `routed` =
+the passage's document is in a theme the thesaurus routes the question to. The products let BM25's weight
+depend on the question; the question-level features alone shift every passage of a question alike, so they only
+matter for the score's calibration."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def features(dense: list[Hit], bm25: list[Hit], known: float, routed: set[str] |
         rest = [h.bm25_score for h in bm25[1:10]]
         mean = sum(rest) / len(rest)
         peak = bm25[0].bm25_score / mean if mean > 0 else 1.0
-    elif bm25:  # one passage holds the question's words and no other: the sharpest peak there is, not a flat list
+    elif bm25:
         peak = PEAK_CAP
     agreement = (len({h.chunk_id for h in bm25[:10]} & {h.chunk_id for h in dense[:10]}) / min(10, len(bm25))
                  if bm25 and dense else 0.0)
