@@ -9,7 +9,6 @@ import itertools
 from dataclasses import dataclass, replace
 
 from indexer.embed import load_embedder
-from indexer.language import passage_language
 from search_api.answer import POLICY, SOURCES, AnswerPolicy, build_answer
 from search_api.params import SearchRequest
 from search_api.search import search
@@ -47,7 +46,7 @@ def _served(suite, snap, emb, settings) -> dict:
     out = {}
     for qid in suite.qrels:
         r = search(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=SOURCES))
-        out[qid] = (r.hits, r.terms, passage_language(suite.queries[qid]) == "en")
+        out[qid] = (r.hits, r.terms, r.translated)
     return out
 
 

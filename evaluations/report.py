@@ -130,13 +130,16 @@ def top3_report(suite: Suite, results: list[SystemResult]) -> str:
     lines = [f"Right section in the top 3 (target ≥ {LEGAL_TARGET:.0%}):", "",
              "| system | questions | right section in top 3 | share |", "|---|---:|---:|---:|"]
     for r in results:
-        scores = r.per_query.get("hit_rate@3-l2", {})
-        hits = sum(1 for q in suite.qrels if scores.get(q, 0) > 0)
+        hits = _top3_hits(r, suite.qrels)
         lines.append(f"| {r.name} | {len(suite.qrels)} | {hits} | {hits / max(len(suite.qrels), 1):.1%} |")
-    kinds = sorted({m["kind"] for m in suite.query_meta.values() if m and m.get("kind")})
-    if kinds:  # the law questions written for training say what each asks: a § by name, a duty, a situation
+    kinds: dict[str, list[str]] = {}
+    for q in suite.qrels:  # the law questions written for training say what each asks: a §, a duty, a situation
+        if (kind := (suite.query_meta.get(q) or {}).get("kind")):
+            kinds.setdefault(kind, []).append(q)
+    if kinds:
         lines += ["", "By kind of question: " + "; ".join(
-            f"{r.name} " + ", ".join(f"{k} {_share_top3(suite, r, k):.1%}" for k in kinds) for r in results)]
+            f"{r.name} " + ", ".join(f"{k} {_top3_hits(r, qs) / len(qs):.1%}" for k, qs in sorted(kinds.items()))
+            for r in results)]
     hybrid = next((r for r in results if r.name == "hybrid"), None)
     if hybrid:
         missed = [q for q in suite.qrels if hybrid.per_query.get("hit_rate@3-l2", {}).get(q, 0) == 0]
@@ -149,10 +152,10 @@ def top3_report(suite: Suite, results: list[SystemResult]) -> str:
     return "\n".join(lines)
 
 
-def _share_top3(suite: Suite, r: SystemResult, kind: str) -> float:
-    qs = [q for q in suite.qrels if (suite.query_meta.get(q) or {}).get("kind") == kind]
+def _top3_hits(r: SystemResult, qids) -> int:
+    """How many of these questions have a grade-2 result in the top 3."""
     scores = r.per_query.get("hit_rate@3-l2", {})
-    return sum(1 for q in qs if scores.get(q, 0) > 0) / max(len(qs), 1)
+    return sum(1 for q in qids if scores.get(q, 0) > 0)
 
 
 def compare(suite: Suite, a: SystemResult, b: SystemResult, metric: str = "ndcg@10", threshold: float = 0.05) -> str:

@@ -19,6 +19,8 @@ from indexer.themes import find_themes_file, load_themes
 
 SUITES_DIR = ROOT / "evaluations" / "suites"
 NORQUAD_DIR = ROOT.parent / "shared" / "benchmarks" / "norquad-val"
+LANGUAGE_GROUP = {"nb": "bokmal", "nn": "nynorsk", "en": "english"}
+"""A question's `language` (nb, nn, en) → its report group, as the practitioner suite names them."""
 
 
 @dataclass
@@ -168,7 +170,7 @@ def legal_training(settings: Settings) -> Suite:
         qid = f"t-{q['language']}-{i:03d}"
         queries[qid] = q["question"]
         qrels[qid] = {section_id(q["law"], q["section"]): 2}
-        meta[qid] = {"group": {"nb": "bokmal", "nn": "nynorsk", "en": "english"}[q["language"]], "kind": q["kind"]}
+        meta[qid] = {"group": LANGUAGE_GROUP[q["language"]], "kind": q["kind"]}
     documents, themes = _bank_with_laws(settings, qrels, LAW_QUESTIONS, "the legal-training suite")
     return Suite("legal-training", queries, qrels, documents, themes, meta, None, unit="section")
 
@@ -195,7 +197,7 @@ def paraphrase(settings: Settings) -> Suite:
     docs = beir_documents(folder, "paraphrase", theme="paraphrase", publisher="SoVei evaluering", url="")
     themes = [Theme("paraphrase", "Omskrevne spørsmål", "Omskrivne spørsmål", "Korte fagavsnitt", ())]
     return Suite("paraphrase", queries, read_qrels(folder / "qrels.tsv"), docs, themes,
-                 {q: {"group": {"nb": "bokmal", "nn": "nynorsk", "en": "english"}.get(m.get("language"), "bokmal")}
+                 {q: {"group": LANGUAGE_GROUP.get(m.get("language"), "bokmal")}
                   for q, m in meta.items()},
                  folder / "expected.json", cache_subdir="paraphrase", robustness=True)
 

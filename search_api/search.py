@@ -49,6 +49,8 @@ class SearchResult:
     """Quoted sentences from the top passages, or an abstention; first page only."""
     weights: dict[str, float] | None = None
     """The weights the lists were fused with for this question (dense, bm25, questions)."""
+    translated: bool = False
+    """The question is in English: both lists searched its bokmål translation (the answer box abstains)."""
 
 
 # --- fusion methods --------------------------------------------------------------------------------
@@ -217,6 +219,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     qv = question_vector(embedder, req.q) if FUSIONS[settings.fusion].dense else None
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
+    translated = qp.language == "en"
     docs = best_per_result(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
@@ -226,7 +229,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     if req.offset == 0:
         for h in docs[len(page):ANSWER_SOURCES]:  # with k < 3 the answer can quote a hit past the page
             enrich(snap, h, term_set)
-        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, translated=qp.language == "en")
+        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, translated=translated)
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]
@@ -236,7 +239,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
                         acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q, qp), answer=answer,
-                        weights=weights)
+                        weights=weights, translated=translated)
 
 
 def citation(doc: Document, chunk: Chunk) -> Citation:
