@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,5 +125,9 @@ def write_adapter(path: Path, factors: dict[str, tuple[np.ndarray, np.ndarray]],
     tmp = path.with_suffix(".tmp")
     meta = {"format": FORMAT, "scale": float(scale), "base": base, "card": card}
     save_file(tensors, str(tmp), metadata={"sovei": json.dumps(meta, ensure_ascii=False, sort_keys=True)})
+    # safetensors writes owner-only (0600); the service may run as another user than `make train`
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
     tmp.replace(path)
     return file_hash(path)

@@ -16,6 +16,19 @@ def factors(seed=0, rank=2):
             "l11.fi.w": (rng.normal(size=(rank, H)) * 0.1, rng.normal(size=(FFN, rank)) * 0.1)}
 
 
+def test_a_written_adapter_is_readable_by_the_service_user(tmp_path):
+    """`make train` and the service may run as different users: the file follows the umask like any other
+    (safetensors alone writes it owner-only)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        adapter.write_adapter(tmp_path / "a.safetensors", factors(), 2.0, "x", {})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.safetensors").stat().st_mode & 0o777 == 0o644
+
+
 def test_written_adapter_reads_back_with_its_delta_and_card(tmp_path):
     path = tmp_path / "a.safetensors"
     f = factors()
