@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import pytest
 
-from training.__main__ import main as train_main
+from training.__main__ import main as train_main, parse, recipe_args
 
 
 def test_an_unknown_stage_is_refused_with_the_valid_ones(capsys):
     with pytest.raises(SystemExit):
         train_main(["--stage", "bogus"])
     assert "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+def test_a_child_stage_is_given_the_whole_recipe():
+    """The holdout and served adapters train side by side in child processes: each must get the recipe the
+    parent was asked for, not the defaults (a dropped option would train a different model silently)."""
+    _, config = parse(["--seed", "7", "--epochs", "1.5", "--batch-size", "16", "--learning-rate", "3e-4",
+                       "--rank", "8", "--alpha", "24", "--first-layer", "6", "--max-tokens", "192",
+                       "--no-norquad", "--fusion-questions", "--limit", "40"])
+    _, child = parse(["--child", "--stage", "adapter", *recipe_args(config)])
+    assert child == config
+    assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
 
 
 def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):

@@ -24,7 +24,8 @@ STAGES = ("holdout", "fusion", "adapter")
 HOLDOUT_FRACTION = 0.2
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfig]:
+    """The command line, and the recipe it asks for."""
     d = TrainConfig()
     ap = argparse.ArgumentParser(prog="python -m training", description="Train the bank-adapted embedding model "
                                  "and the learned fusion (make train).")
@@ -45,12 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cv", action="store_true", help="fusion stage: also print the fusion's cross-validated "
                     "reciprocal rank per kind of collection, against each retriever alone (the training questions)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--one-at-a-time", action="store_true", help="train the holdout and served adapters one after "
+                    "the other on all threads, instead of side by side on half of them each")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
                          fusion_questions=args.fusion_questions,
                          limit=args.limit)
+    return args, config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, config = parse(argv)
     stages = args.stage or list(STAGES)
     progress = None
     if not args.quiet:
@@ -59,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         progress = lambda it=None, **kw: tqdm(it, leave=False, dynamic_ncols=True, **kw)  # noqa: E731
     settings = Settings.from_env()
     started = time.perf_counter()
+    side_by_side = ({"holdout", "adapter"} <= set(stages) and not args.out and not args.one_at_a_time
+                    and settings.threads >= 2)
     try:
+        if side_by_side:
+            _side_by_side(settings, config, quiet=args.quiet)
         for stage in stages:
+            if side_by_side and stage != "fusion":
+                continue
             if stage == "fusion":
                 _fusion(settings, config, args.cv)
                 continue
@@ -75,9 +90,49 @@ def main(argv: list[str] | None = None) -> int:
     except SoveiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.child:
+        return 0
     print(f"make train: {', '.join(stages)} in {time.perf_counter() - started:.0f} s. "
           "Next: `make index` (the new model id re-embeds the bank) and `make eval`.")
     return 0
+
+
+def recipe_args(config: TrainConfig) -> list[str]:
+    """The command-line options that give a child process this recipe."""
+    out = ["--seed", str(config.seed), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
+           "--learning-rate", str(config.learning_rate), "--rank", str(config.rank), "--alpha", str(config.alpha),
+           "--first-layer", str(config.first_layer), "--max-tokens", str(config.max_tokens),
+           "--limit", str(config.limit)]
+    return out + ["--no-norquad"] * (not config.norquad) + ["--fusion-questions"] * config.fusion_questions
+
+
+def _side_by_side(settings: Settings, config: TrainConfig, quiet: bool) -> None:
+    """Train the holdout and served adapters at once, each in its own process on half of the threads.
+
+    A step's small matrix products use a second thread poorly: the two adapters side by side on one thread
+    each finished well before the two one after the other on two threads would (evaluations/README.md,
+    session 12), which keeps `make train` within the issue's hour on 2 cores.
+    """
+    import os
+    import subprocess
+
+    from .examples import prepare_pool
+
+    # both stages choose passages from the same untrained model's index: build it once, before they start
+    prepare_pool(settings, config.norquad)
+    threads = str(max(1, settings.threads // 2))
+    print(f"== holdout and adapter: training side by side, {threads} thread(s) each"
+          + ("" if quiet else " (progress shown for the served adapter, the longer of the two)"))
+    children = {}
+    for stage in ("holdout", "adapter"):
+        cmd = [sys.executable, "-m", "training", "--child", "--stage", stage, *recipe_args(config)]
+        if quiet or stage == "holdout":
+            cmd.append("--quiet")
+        children[stage] = subprocess.Popen(cmd, env={**os.environ, "SOVEI_THREADS": threads})
+    failed = [stage for stage, child in children.items() if child.wait() != 0]
+    if failed:
+        raise SoveiError(f"the {' and '.join(failed)} stage failed (its error is printed above); a failed stage "
+                         "writes nothing, so the adapter in models/ is the one it had")
 
 
 def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:

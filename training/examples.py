@@ -180,8 +180,8 @@ def candidates(pool: Pool, question: str, qvec: np.ndarray) -> Candidates:
     from search_api.expand import plan
     from search_api.retrieve import bm25_search, vector_search
 
-    # English questions from their own words, as the served adapter (c6ef01b27c81) was mined: `make train` still
-    # rebuilds it; the English table (session 10) is the served search's and the fusion's
+    # English questions from their own words, as every shipped adapter was mined (the English table of session 10
+    # is the served search's and the fusion's; mining through it is untried, so `make train` keeps the recipe)
     bm = bm25_search(pool.snap, plan(pool.snap, question, translate=False).terms, {}, DEPTH)
     dn = vector_search(pool.snap, qvec, {}, DEPTH)
     return Candidates({h.chunk_id: h.bm25_rank for h in bm}, {h.chunk_id: h.vector_rank for h in dn},
@@ -254,6 +254,16 @@ class ExampleSet:
     stats: dict
 
 
+def prepare_pool(settings: Settings, norquad: bool = True, with_laws: bool = False, progress=None) -> Pool:
+    """The untrained model's index of the bank (+ norquad-train's passages, + the laws when their questions
+    train), from which passages are chosen and negatives mined; built under var/train, reused while unchanged."""
+    docs, themes = bank_documents(settings, with_laws=with_laws)
+    bank = [d for d in docs if not d.law]
+    extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
+    extra += [d for d in docs if d.law]
+    return build_pool(settings, bank, themes, extra, progress)
+
+
 def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
                    fusion_questions: bool = False, progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
@@ -261,11 +271,8 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
     # never the holdout adapter, so the fusion learns from a model that has not seen them or law text
     extra_questions = fusion_questions and not holdout
     law_rows = read_law_questions() if extra_questions and settings.law_dirs else []
-    docs, themes = bank_documents(settings, with_laws=bool(law_rows))
-    bank = [d for d in docs if not d.law]
-    extra = norquad_train_documents() if norquad and (NORQUAD_TRAIN / "corpus.jsonl").exists() else []
-    extra += [d for d in docs if d.law]
-    pool = build_pool(settings, bank, themes, extra, progress)
+    pool = prepare_pool(settings, norquad, with_laws=bool(law_rows), progress=progress)
+    bank = pool.bank_docs
     nq_queries = norquad_questions(seed)[0] if norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
 
     # (question, doc id, fixed row, the rows to choose from (a law section's ledd) or None (its document's), source)

@@ -28,7 +28,7 @@ from .model import add_lora, lora_factors, sentence_model
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 42
-    epochs: float = 1.0
+    epochs: float = 2.0
     batch_size: int = 32
     learning_rate: float = 2e-4
     warmup_ratio: float = 0.1
@@ -95,7 +95,7 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     if norquad:
         datasets["norquad"] = Dataset.from_dict({"anchor": [e.query for e in norquad],
                                                  "positive": [e.positive for e in norquad]})
-    run_dir = WORK_DIR / "run"
+    run_dir = WORK_DIR / "run" / Path(out).stem  # runs with different --out may train side by side
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, lr_scheduler_type="linear",
