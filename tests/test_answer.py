@@ -7,7 +7,9 @@ from search_api.hits import Hit
 
 QUESTIONS = ["hva gjør jeg når en elev forteller at hun blir mobbet?", "eleven kutter seg", "snus ungdomsskole",
              "tilrettelegging for elev med ADHD", "hva er aktivitetsplikten?", "hjelpetelefon for barn og unge",
-             "korleis snakke med føresette om fråvær", "foreldremøte om skjermbruk"]
+             "korleis snakke med føresette om fråvær", "foreldremøte om skjermbruk",
+             # questions that ask what something is: the kind the box answers most often (the test needs one)
+             "hva er skolevegring?", "hva er Statens barnehus?", "hva er et ansvarsgruppemøte?"]
 
 
 def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
@@ -27,8 +29,8 @@ def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
             doc = client.get(f"/api/documents/{s['doc_id']}").json()
             passage = next(c["text"] for c in doc["passages"] if c["anchor"] == s["anchor"])
             assert s["text"] in passage
-    # neither always silent nor always answering (with the learned fusion the box answers about one question
-    # in six on the practitioner suite, at 96 % grade 2: evaluations/README.md)
+    # neither always silent nor always answering (the box answers about one practitioner question in eight:
+    # evaluations/README.md)
     assert 1 <= answered < len(QUESTIONS)
 
 
