@@ -4,6 +4,8 @@ and its loading are tested in test_adapter.py, the fusion in test_learned_fusion
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from training.__main__ import main as train_main, parse, recipe_args
@@ -24,6 +26,8 @@ def test_a_child_stage_is_given_the_whole_recipe():
     _, child = parse(["--child", "--stage", "adapter", *recipe_args(config)])
     assert child == config
     assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
+    odd = dataclasses.replace(config, lora_dropout=0.2, warmup_ratio=0.3)  # fields with no option of their own
+    assert parse(recipe_args(odd))[1] == odd
 
 
 def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):

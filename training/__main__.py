@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 
@@ -49,7 +50,10 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--one-at-a-time", action="store_true", help="train the holdout and served adapters one after "
                     "the other on all threads, instead of side by side on half of them each")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--recipe", help=argparse.SUPPRESS)  # a child's whole TrainConfig, from its parent (JSON)
     args = ap.parse_args(argv)
+    if args.recipe:
+        return args, TrainConfig(**json.loads(args.recipe))
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
@@ -73,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if side_by_side:
             _side_by_side(settings, config, quiet=args.quiet)
-        for stage in stages:
-            if side_by_side and stage != "fusion":
-                continue
+        for stage in [s for s in stages if not (side_by_side and s != "fusion")]:
             if stage == "fusion":
                 _fusion(settings, config, args.cv)
                 continue
@@ -98,19 +100,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def recipe_args(config: TrainConfig) -> list[str]:
-    """The command-line options that give a child process this recipe."""
-    out = ["--seed", str(config.seed), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
-           "--learning-rate", str(config.learning_rate), "--rank", str(config.rank), "--alpha", str(config.alpha),
-           "--first-layer", str(config.first_layer), "--max-tokens", str(config.max_tokens),
-           "--limit", str(config.limit)]
-    return out + ["--no-norquad"] * (not config.norquad) + ["--fusion-questions"] * config.fusion_questions
+    """The option that gives a child process this recipe: every field, so none can be left behind."""
+    return ["--recipe", json.dumps(dataclasses.asdict(config))]
 
 
 def _side_by_side(settings: Settings, config: TrainConfig, quiet: bool) -> None:
     """Train the holdout and served adapters at once, each in its own process on half of the threads.
 
-    A step's small matrix products use a second thread poorly: the two adapters side by side on one thread
-    each finished well before the two one after the other on two threads would (evaluations/README.md,
+    A step's small matrix products use a second thread poorly: side by side on one thread each, both adapters
+    took 54 min here, against about 65 estimated one after the other on two threads (evaluations/README.md,
     session 12), which keeps `make train` within the issue's hour on 2 cores.
     """
     import os
