@@ -169,7 +169,8 @@ def build_from_documents(settings: Settings, docs: list, themes: list, fingerpri
     cache.save(keep=keep if prune_cache else None)
     centering: dict = {}
     if settings.language_centering:
-        vectors, centering = center_by_language(vectors, [passage_language(p) for p in passages])
+        bank_writing = np.array([by_id[c.doc_id].law is None for c in chunks], dtype=bool)
+        vectors, centering = center_by_language(vectors, [passage_language(p) for p in passages], bank_writing)
 
     before = _previous_hashes(settings)
     now = {d.id: d.sha256 for d in docs}

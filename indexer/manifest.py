@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 4  # 2: vectors centred by language; 3: the editors' questions and their vectors; 4: law chapters
+FORMAT_VERSION = 5  # 2: vectors centred by language; 3: the editors' questions and their vectors; 4: law chapters;
+# 5: the language means estimated from the bank's own writing, not the law texts
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"

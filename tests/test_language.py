@@ -51,3 +51,29 @@ def test_english_questions_are_told_from_short_norwegian_ones():
     assert not is_english_question("Hvor ble William Hastings satt etter at han ble arrestert?")
     assert not is_english_question("hva gjør jeg når en elev sier what the hell til læreren?")
     assert not is_english_question("BUP")
+
+
+def test_law_texts_do_not_move_the_guides():
+    """The language means come from the reference rows (the bank's own writing): adding rows of another genre
+    (the law texts, mostly nynorsk) leaves the guides' vectors as they were, and the added rows get their
+    language's shift."""
+    rng = np.random.default_rng(3)
+    offset = {"nb": np.eye(8)[0] * 3, "nn": np.eye(8)[1] * 3}
+    guides = ["nb"] * (MIN_ROWS * 2) + ["nn"] * MIN_ROWS
+    laws = ["nn"] * (MIN_ROWS * 4)
+    genre = np.eye(8)[2] * 4  # the legal register: far from the guides whatever their language
+    raw_guides = rng.normal(size=(len(guides), 8)) + np.stack([offset[lang] for lang in guides])
+    raw_laws = rng.normal(size=(len(laws), 8)) + offset["nn"] + genre
+    raw = np.vstack([raw_guides, raw_laws])
+    raw = (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype(np.float32)
+    alone, _ = center_by_language(raw[:len(guides)], guides)
+    reference = np.array([True] * len(guides) + [False] * len(laws))
+    out, summary = center_by_language(raw, guides + laws, reference)
+    assert np.allclose(out[:len(guides)], alone, atol=1e-6)
+    assert summary["estimated_from"] == {"nb": MIN_ROWS * 2, "nn": MIN_ROWS}
+    assert summary["passages"] == {"nb": MIN_ROWS * 2, "nn": MIN_ROWS * 5}
+    unweighted, _ = center_by_language(raw, guides + laws)  # the old way: the laws weigh in the nynorsk mean
+    assert not np.allclose(unweighted[:len(guides)], alone, atol=1e-3)
+    # a collection of law texts only still centres, estimated from every row
+    only_laws, s = center_by_language(raw[len(guides):], laws, np.zeros(len(laws), dtype=bool))
+    assert "estimated_from" not in s
