@@ -34,7 +34,7 @@ from indexer.laws import section_key
 from indexer.settings import Settings
 from search_api.learned_fusion import FEATURES, features
 
-from .examples import WORK_DIR, bank_documents, norquad_train_documents
+from .examples import WORK_DIR, bank_documents, collection_key, norquad_train_documents
 
 SUB_SIZES = (5, 10, 25, 50)
 SUB_SAMPLES = 4
@@ -82,7 +82,7 @@ class Rows:
 def collection_snapshot(settings: Settings, model: str, name: str, docs: list[Document], themes: list[Theme]):
     from search_api.index_store import open_snapshot
 
-    key = hashlib.sha256((model + "".join(sorted(f"{d.id}:{d.sha256}\n" for d in docs))).encode()).hexdigest()[:16]
+    key = collection_key(docs, model)
     s = dataclasses.replace(settings, model=model, index_dir=WORK_DIR / "fusion" / name / key,
                             cache_dir=WORK_DIR / "cache", language_centering=settings.language_centering)
     m = current_manifest(s)
