@@ -77,7 +77,11 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     data = build_examples(settings, holdout, config.seed, norquad=config.norquad,
                           fusion_questions=config.fusion_questions, progress=progress)
     examples = data.examples[:config.limit] if config.limit else data.examples
-    log(f"{len(examples)} examples: {data.stats['by_source']}; hard negatives {data.stats['negatives']}; "
+    stats = data.stats
+    if config.limit:  # say what was trained on, not what was built (limit 0, the served recipe: the card as it was)
+        stats = {**stats, "examples": len(examples), "examples_built": stats["examples"],
+                 "by_source": {src: sum(e.source == src for e in examples) for src in stats["by_source"]}}
+    log(f"{len(examples)} examples: {stats['by_source']}; hard negatives {stats['negatives']}; "
         f"passages chosen for {data.stats['passages_chosen']} questions, BM25 and the vectors agreeing on "
         f"{data.stats['chosen_where_bm25_and_vectors_agree']}")
 
@@ -110,7 +114,7 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
 
     factors, scale = lora_factors(peft_model, base.config.layers)
     card = {
-        "config": asdict(config), "data": data.stats, "trainable_parameters": trainable,
+        "config": asdict(config), "data": stats, "trainable_parameters": trainable,
         "steps": trainer.state.global_step, "loss_first_logged": losses[0] if losses else None,
         "loss_last_logged": losses[-1] if losses else None, "train_loss": result.training_loss,
         "seconds": round(time.perf_counter() - started), "threads": settings.threads,
