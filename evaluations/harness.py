@@ -11,7 +11,7 @@ import numpy as np
 from ranx import Qrels, Run, evaluate
 
 from indexer import analysis
-from indexer.build import build_from_documents, current_manifest
+from indexer.build import build_from_documents, code_hash, current_manifest
 from indexer.embed import load_embedder, model_id_for
 from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
@@ -43,7 +43,7 @@ class SystemResult:
 
 
 def index_key(suite: Suite, settings: Settings) -> str:
-    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, model_id_for(settings.model)]
+    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, code_hash(), model_id_for(settings.model)]
     parts += [getattr(settings, f) for f in INDEX_FIELDS]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 

@@ -8,6 +8,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,18 @@ def corpus_fingerprint(settings: Settings) -> str:
         if path.suffix.lower() == ".pdf" and sidecar.exists():
             h.update(hashlib.sha256(sidecar.read_bytes()).digest())
     return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """A hash of the indexer's source files: the evaluation's and the training collections' index keys hold it, so
+    an index those caches keep is never reused by other code that builds indexes differently (a branch that raised
+    FORMAT_VERSION to the same number once left indexes that session 13's evaluation reused). The served index is
+    keyed by FORMAT_VERSION only: an edit that does not change what is built must not rebuild a county's index."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def current_manifest(settings: Settings) -> Manifest | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER
-from indexer.build import build_from_documents, current_manifest
+from indexer.build import build_from_documents, code_hash, current_manifest
 from indexer.chunk import passage_text
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder, model_id_for
@@ -118,10 +118,10 @@ def holdout_split(doc_ids: list[str], fraction: float, seed: int) -> set[str]:
 
 def collection_key(docs: list[Document], model: str) -> str:
     """The folder key of a training collection's index: its documents, the model's id (with the adapter's hash:
-    a retrained adapter at the same path is another model), the index format and the analyzer, so nothing that
-    changes the index can leave a stale one in use (until session 13 the key held the adapter's path, and the
+    a retrained adapter at the same path is another model), the index format, the indexer's code and the analyzer,
+    so nothing that changes the index can leave a stale one in use (until session 13 the key held the adapter's path, and the
     fusion refitted in session 12 ranked the new adapter's questions against the old adapter's passages)."""
-    parts = f"{model_id_for(model)}:{FORMAT_VERSION}:{ANALYZER}\n"
+    parts = f"{model_id_for(model)}:{FORMAT_VERSION}:{code_hash()}:{ANALYZER}\n"
     parts += "".join(sorted(f"{d.id}:{d.sha256}\n" for d in docs))
     return hashlib.sha256(parts.encode()).hexdigest()[:16]
 
