@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from indexer import analysis
-from indexer.build import build_from_documents, code_hash, current_manifest
-from indexer.embed import load_embedder, model_id_for
-from indexer.manifest import FORMAT_VERSION
+from indexer.build import kept_index
+from indexer.embed import load_embedder
 from indexer.settings import ROOT, Settings
 from search_api.index_store import Snapshot, open_snapshot
 from search_api.params import SearchRequest
@@ -21,7 +17,7 @@ from search_api.hits import best_per_result
 from search_api.search import question_vector, rank
 
 from .suites import Suite
-from .systems import INDEX_FIELDS, settings_for
+from .systems import settings_for
 
 METRICS = ["ndcg@10", "mrr@10", "recall@10", "recall@50"]
 GRADED_METRICS = ["precision@1-l2", "hit_rate@3-l2"]
@@ -42,24 +38,19 @@ class SystemResult:
     run: dict[str, dict[str, float]] = field(repr=False, default_factory=dict)
 
 
-def index_key(suite: Suite, settings: Settings) -> str:
-    parts = [suite.fingerprint, analysis.ANALYZER, FORMAT_VERSION, code_hash(), model_id_for(settings.model)]
-    parts += [getattr(settings, f) for f in INDEX_FIELDS]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
-
-
-def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
-    """The suite indexed with these settings' model and chunking; built once, reused while nothing changed."""
-    key = index_key(suite, settings)
-    # the practitioner and legal suites search the bank as served (corpus/ and the law texts): one index, built
+def suite_index_path(suite: Suite, settings: Settings, progress=None) -> Path:
+    """The suite indexed with these settings' model and chunking (`indexer.build.kept_index`: built once, reused while
+    nothing changed); the path of its current generation."""
+    # the practitioner and legal suites search the bank as served (corpus/ and the law texts): one folder, built
     # from the served embedding cache; other suites have their own
     served = suite.name in BANK_SUITES
     cache_dir = settings.cache_dir / suite.cache_subdir if suite.cache_subdir else settings.cache_dir
-    s = dataclasses.replace(settings, index_dir=EVAL_DIR / ("bank" if served else suite.name) / key, cache_dir=cache_dir)
-    m = current_manifest(s)
-    if m is None or m.corpus_hash != key:
-        build_from_documents(s, suite.documents, suite.themes, key, progress=progress)
-    return open_snapshot(s.current_index)
+    return kept_index(replace(settings, cache_dir=cache_dir), EVAL_DIR / ("bank" if served else suite.name),
+                      suite.documents, suite.themes, progress)
+
+
+def suite_index(suite: Suite, settings: Settings, progress=None) -> Snapshot:
+    return open_snapshot(suite_index_path(suite, settings, progress))
 
 
 def query_vectors(suite: Suite, settings: Settings) -> dict[str, np.ndarray]:
@@ -111,16 +102,16 @@ def evaluate_suite(suite: Suite, systems: dict[str, dict], base: Settings, progr
     if suite.parts:
         return pool_results([evaluate_suite(p, systems, base, progress) for p in suite.parts], suite)
     results = []
-    snaps: dict[str, Snapshot] = {}
+    snaps: dict[Path, Snapshot] = {}
     vecs: dict[str, dict] = {}
     for name, overrides in systems.items():
         s = settings_for(base, overrides)
-        key = index_key(suite, s)
-        if key not in snaps:
-            snaps[key] = suite_index(suite, s, progress=progress)
+        path = suite_index_path(suite, s, progress)
+        if path not in snaps:
+            snaps[path] = open_snapshot(path)
         if s.model not in vecs:
             vecs[s.model] = query_vectors(suite, s)
-        results.append(run_system(name, suite, snaps[key], s, vecs[s.model], progress))
+        results.append(run_system(name, suite, snaps[path], s, vecs[s.model], progress))
     return results
 
 

