@@ -31,12 +31,10 @@ PROBE = "Sosialfaglig arbeid i skolen: trivsel, trygghet og samarbeid med hjemme
 
 
 SERVED_PRECISION = "fp32"
-"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`: where a CPU has
-native bf16, `auto` timed the two at load and usually kept bf16, whose vectors differ from fp32's (cosine 0.99986
-on the probe sentence, components by up to 0.005): the committed cache was then rejected and the whole bank
-re-embedded, the pinned scores did not reproduce (legal 39 of 52 against 37, paraphrase past its gate), and an
-index and its questions could be embedded in different precisions if the timing went the other way at the
-service's start (evaluations/README.md, «Session 14»). `make bench` still times both."""
+"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`, which keeps
+whichever is faster at load: where a CPU has native bf16 that is usually bf16, whose vectors differ from fp32's
+enough to reorder results, so the committed cache and the pinned scores stopped holding there, and an index and its
+questions could be embedded in different precisions (evaluations/README.md, «Session 14»). `make bench` times both."""
 
 
 class Embedder(Protocol):
