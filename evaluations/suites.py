@@ -195,6 +195,35 @@ def paraphrase(settings: Settings) -> Suite:
                  folder / "expected.json", cache_subdir="paraphrase", robustness=True)
 
 
+def adapter_dev(settings: Settings) -> Suite:
+    """Questions the holdout adapter never trained on, over the bank as served: the editors' and passage
+    questions of its held-out documents, and the fusion's paraphrase questions (written for those documents;
+    no adapter trains on them). Judged at document level (the document they were written for). Where settings
+    of the model itself are chosen — never a confirmation: the fusion is fitted on these questions
+    (`--suite adapter-dev`; a dev suite, never pinned, not in the default run)."""
+    from evaluations.generalization import holdout_documents
+    from training.examples import PARAPHRASE_QUESTIONS, PASSAGE_QUESTIONS, read_passage_questions
+
+    held = holdout_documents()
+    if not held:
+        raise SuiteMissing("the holdout adapter's card names no held-out documents; the adapter-dev suite needs them")
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                         law_dirs=settings.law_dirs)
+    have = {d.id for d in loaded.documents}
+    rows = [(q, d.id, "editors", "") for d in sorted(loaded.documents, key=lambda d: d.id) if d.id in held
+            for q in d.questions]
+    for source, path in (("passages", PASSAGE_QUESTIONS), ("paraphrase", PARAPHRASE_QUESTIONS)):
+        rows += [(r["question"], r["doc_id"], source, r.get("language", "")) for r in read_passage_questions(path)
+                 if r["doc_id"] in held and r["doc_id"] in have]
+    queries, qrels, meta = {}, {}, {}
+    for i, (question, doc_id, source, language) in enumerate(rows, start=1):
+        qid = f"d-{source}-{i:04d}"
+        queries[qid], qrels[qid] = question, {doc_id: 2}
+        meta[qid] = {"group": source}
+    return Suite("adapter-dev", queries, qrels, loaded.documents, themes, meta, None)
+
+
 SUBCOLLECTION_SAMPLES = {25: 6, 50: 3}
 """Random sub-collections of the bank per size: a question counts in a sample when one of its grade-2
 documents is in it (about 50 of the 156 at 25 documents, 80 at 50)."""
@@ -228,6 +257,6 @@ def subcollections(size: int):
 
 SUITES = {"practitioner": practitioner, "legal": legal, "practitioner-25": subcollections(25),
           "practitioner-50": subcollections(50), "norquad-val": norquad, "paraphrase": paraphrase,
-          "legal-training": legal_training}
-DEV_SUITES = {"legal-training"}
+          "legal-training": legal_training, "adapter-dev": adapter_dev}
+DEV_SUITES = {"legal-training", "adapter-dev"}
 """Run only when asked for (`--suite`): tuning sets, not measurements."""

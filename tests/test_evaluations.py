@@ -184,6 +184,22 @@ def test_the_law_training_questions_are_a_dev_suite_run_only_when_asked(monkeypa
     assert "legal-training" not in ran and "paraphrase" in ran
 
 
+def test_the_adapter_dev_suite_asks_only_about_documents_the_holdout_adapter_never_saw():
+    from evaluations import suites
+    from evaluations.generalization import holdout_documents
+    from indexer.settings import Settings
+
+    assert "adapter-dev" in suites.DEV_SUITES and "adapter-dev" in SUITES
+    held = holdout_documents()
+    suite = suites.adapter_dev(Settings.from_env())
+    assert suite.expected_path is None  # where the model's settings are chosen: never pinned
+    judged = {d for j in suite.qrels.values() for d in j}
+    assert judged and judged <= held and len(held) == 28
+    assert set(suite.groups("group")) == {"editors", "passages", "paraphrase"}
+    assert len(suite.groups("group")["paraphrase"]) == 385
+    assert not set(suite.queries.values()) & set(suites.read_queries(suites.SUITES_DIR / "practitioner" / "queries.jsonl")[0].values())
+
+
 def test_pooled_grade_is_the_lower_of_two_readers_and_written_pairs_stay_controls():
     from evaluations import pooling
 
