@@ -99,7 +99,11 @@ class QuestionBatcher:
 
     `make bench` prints why (PyTorch 2.13, OpenMP, 2 cores): one question takes about 9 ms on the main
     thread with 2 intra-op threads, 15 ms from any other thread with 2 (every parallel region costs
-    more there), and 12 ms from another thread with 1. The web server can only call from worker
+    more there: libgomp keeps a team of workers per thread that starts parallel regions, and with more
+    of those threads than cores they sleep between regions instead of spinning), and 12 ms from another
+    thread with 1. Doing all the torch work on one thread with 2 intra-op threads avoids that cost for a
+    question alone, but under load its second core mostly spins: a third fewer requests per second
+    (evaluations/README.md, «Session 15»). The web server can only call from worker
     threads, so each question runs single-threaded, and one encoder per core keeps both cores busy
     under load (make bench prints 4 clients against a single encoder thread). Waiting questions share
     one pass: a one-off measurement gave 9 ms per question in batches of 4 against 13–19 ms alone.
