@@ -82,6 +82,13 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def _load_bank(settings: Settings):
+    """corpus/ as served, with the law texts of SOVEI_LAW_DIRS (read where they lie), and its themes."""
+    themes = load_themes(find_themes_file(settings.corpus_dirs))
+    return load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
+                       law_dirs=settings.law_dirs), themes
+
+
 def practitioner(settings: Settings) -> Suite:
     """Our own questions, judged at document level against corpus/, indexed exactly as served (with the law
     texts of SOVEI_LAW_DIRS; the law chapters the systems rank in their top 10 are judged by pooling,
@@ -89,9 +96,7 @@ def practitioner(settings: Settings) -> Suite:
     folder = SUITES_DIR / "practitioner"
     queries, meta = read_queries(folder / "queries.jsonl")
     qrels = read_qrels(folder / "qrels.tsv")
-    themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
-                         law_dirs=settings.law_dirs)
+    loaded, themes = _load_bank(settings)
     have = {d.id for d in loaded.documents}
     if not any(d.law for d in loaded.documents):
         # pooled judgments of law chapters count only when the law texts are in the bank (a clone without
@@ -140,9 +145,7 @@ def _bank_with_laws(settings: Settings, qrels: dict[str, dict[str, int]], judged
     if not settings.law_dirs:
         raise SuiteMissing("no law texts (SOVEI_LAW_DIRS is empty, and ../shared/corpus-public/laws is not there); "
                            f"{who} needs them")
-    themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
-                         law_dirs=settings.law_dirs)
+    loaded, themes = _load_bank(settings)
     have = {section_id(law.refid, s.number) for law in loaded.laws for s in law.sections}
     missing = sorted({d for q in qrels.values() for d in q} - have)
     if missing:
@@ -202,25 +205,20 @@ def adapter_dev(settings: Settings) -> Suite:
     of the model itself are chosen — never a confirmation: the fusion is fitted on these questions
     (`--suite adapter-dev`; a dev suite, never pinned, not in the default run)."""
     from evaluations.generalization import holdout_documents
-    from training.examples import PARAPHRASE_QUESTIONS, PASSAGE_QUESTIONS, read_passage_questions
+    from training.examples import held_out_passage_rows
 
     held = holdout_documents()
     if not held:
         raise SuiteMissing("the holdout adapter's card names no held-out documents; the adapter-dev suite needs them")
-    themes = load_themes(find_themes_file(settings.corpus_dirs))
-    loaded = load_corpus(settings.corpus_dirs, {t.id for t in themes}, settings.pdf_timeout_s,
-                         law_dirs=settings.law_dirs)
+    loaded, themes = _load_bank(settings)
     have = {d.id for d in loaded.documents}
-    rows = [(q, d.id, "editors", "") for d in sorted(loaded.documents, key=lambda d: d.id) if d.id in held
+    rows = [(q, d.id, "editors") for d in sorted(loaded.documents, key=lambda d: d.id) if d.id in held
             for q in d.questions]
-    for source, path in (("passages", PASSAGE_QUESTIONS), ("paraphrase", PARAPHRASE_QUESTIONS)):
-        rows += [(r["question"], r["doc_id"], source, r.get("language", "")) for r in read_passage_questions(path)
-                 if r["doc_id"] in held and r["doc_id"] in have]
+    rows += [(r["question"], r["doc_id"], source) for r, source in held_out_passage_rows(held) if r["doc_id"] in have]
     queries, qrels, meta = {}, {}, {}
-    for i, (question, doc_id, source, language) in enumerate(rows, start=1):
+    for i, (question, doc_id, source) in enumerate(rows, start=1):
         qid = f"d-{source}-{i:04d}"
-        queries[qid], qrels[qid] = question, {doc_id: 2}
-        meta[qid] = {"group": source}
+        queries[qid], qrels[qid], meta[qid] = question, {doc_id: 2}, {"group": source}
     return Suite("adapter-dev", queries, qrels, loaded.documents, themes, meta, None)
 
 

@@ -139,6 +139,14 @@ def read_passage_questions(path: Path = PASSAGE_QUESTIONS) -> list[dict]:
                        "needs doc_id, anchor, question and passage (the passage text's hash)")
 
 
+def held_out_passage_rows(held: set[str]) -> list[tuple[dict, str]]:
+    """(row, source) of the passage and paraphrase questions written for the held-out documents: with those
+    documents' editors' questions, what the holdout adapter never trains on — the learned fusion's bank questions
+    (training/fusion.py) and the adapter-dev suite (evaluations/suites.py)."""
+    rows = [(r, "passages") for r in read_passage_questions() if r["doc_id"] in held]
+    return rows + [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS) if r["doc_id"] in held]
+
+
 def read_law_questions(path: Path = LAW_QUESTIONS) -> list[dict]:
     """{law: refid, section: as the law writes it after §, question, kind, language} per line."""
     return _read_jsonl(path, ("law", "section", "question"),

@@ -124,14 +124,13 @@ def rows_for(snap, queries: list[Query], qvecs: dict[str, np.ndarray], settings:
 def collections(settings: Settings, holdout: list[str], norquad_unused: list[tuple[str, str]], seed: int
                 ) -> list[Collection]:
     """Every collection the fusion learns from, with the questions ranked in it (module docstring)."""
-    from .examples import PARAPHRASE_QUESTIONS, read_law_questions, read_passage_questions
+    from .examples import held_out_passage_rows, read_law_questions
 
     law_qs = [Query(r["question"], "", (r["law"], section_key(r["section"])), "laws") for r in read_law_questions()]
     docs, themes = bank_documents(settings, with_laws=bool(law_qs))
     bank = [d for d in docs if not d.law]
     held = set(holdout)
-    passage_rows = [(r, "passages") for r in read_passage_questions() if r["doc_id"] in held]
-    passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS) if r["doc_id"] in held]
+    passage_rows = held_out_passage_rows(held)
     bank_qs = [Query(q, d.id) for d in bank if d.id in held for q in d.questions]
     bank_qs += [Query(r["question"], r["doc_id"], source=src) for r, src in passage_rows]
     rng = random.Random(seed)
