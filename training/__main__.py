@@ -38,6 +38,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--learning-rate", type=float, default=d.learning_rate)
     ap.add_argument("--rank", type=int, default=d.rank, help="LoRA rank")
     ap.add_argument("--alpha", type=float, default=d.alpha, help="LoRA alpha (scale = alpha / rank)")
+    ap.add_argument("--scale", type=float, default=d.scale, help="the loss's scale (1 / temperature)")
     ap.add_argument("--first-layer", type=int, default=d.first_layer, help="LoRA on this layer and above")
     ap.add_argument("--max-tokens", type=int, default=d.max_tokens)
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
@@ -55,7 +56,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     if args.recipe:
         return args, TrainConfig(**json.loads(args.recipe))
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha,
+                         learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha, scale=args.scale,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
                          fusion_questions=args.fusion_questions,
                          limit=args.limit)

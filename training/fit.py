@@ -35,6 +35,8 @@ class TrainConfig:
     rank: int = 16
     alpha: float = 32.0
     lora_dropout: float = 0.05
+    scale: float = 20.0
+    """MultipleNegativesRankingLoss's scale, 1 / temperature (sentence-transformers' default)."""
     first_layer: int = 8
     """LoRA on layers first_layer..11; the layers below stay as they are (and run once per text)."""
     max_tokens: int = 256
@@ -108,7 +110,7 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
         logging_steps=5, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
         disable_tqdm=progress is None)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets,
-                                         loss=MultipleNegativesRankingLoss(model, scale=20.0))
+                                         loss=MultipleNegativesRankingLoss(model, scale=config.scale))
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
