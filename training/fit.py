@@ -36,7 +36,8 @@ class TrainConfig:
     alpha: float = 32.0
     lora_dropout: float = 0.05
     scale: float = 20.0
-    """MultipleNegativesRankingLoss's scale, 1 / temperature (sentence-transformers' default)."""
+    """MultipleNegativesRankingLoss's scale, 1 / temperature (sentence-transformers' default). 10 and 50 were both
+    worse on adapter-dev (evaluations/README.md, «Session 16»)."""
     first_layer: int = 8
     """LoRA on layers first_layer..11; the layers below stay as they are (and run once per text)."""
     max_tokens: int = 256
