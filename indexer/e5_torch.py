@@ -237,7 +237,7 @@ class UnigramTokenizer:
 
 SERVED_PRECISION = "fp32"
 """The precision every index, cache, question and adapter is embedded in, on every CPU, unless SOVEI_MODEL ends in
-@bf16 (then everything of that model id is bf16: `indexer.embed.model_precision`). Not `auto`, which keeps
+@bf16 (then everything of that model id is bf16: `indexer.embed.split_precision`). Not `auto`, which keeps
 whichever is faster at load: where a CPU has native bf16 that is usually bf16, whose vectors differ from fp32's
 enough to reorder results, so the committed cache and the pinned scores stopped holding there, and an index and its
 questions could be embedded in different precisions (evaluations/README.md, «Session 14»). `make bench` times both;

