@@ -22,7 +22,7 @@ def test_a_child_stage_is_given_the_whole_recipe():
     parent was asked for, not the defaults (a dropped option would train a different model silently)."""
     _, config = parse(["--seed", "7", "--epochs", "1.5", "--batch-size", "16", "--learning-rate", "3e-4",
                        "--rank", "8", "--alpha", "24", "--first-layer", "6", "--max-tokens", "192",
-                       "--no-norquad", "--fusion-questions", "--limit", "40"])
+                       "--no-norquad", "--fusion-questions", "--misspelt", "0.3", "--limit", "40"])
     _, child = parse(["--child", "--stage", "adapter", *recipe_args(config)])
     assert child == config
     assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
@@ -87,3 +87,69 @@ def test_a_passage_as_its_own_document_embeds_the_same_text():
             (again,) = chunk_document(alone, params)
             assert passage_text(alone, again) == passage_text(d, c)
 
+
+
+def _damerau(a: str, b: str) -> int:
+    d = [[max(i, j) if not i * j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_a_misspelt_question_differs_by_a_few_typing_mistakes_and_repeats_with_its_seed():
+    import random
+
+    from indexer.settings import Settings
+    from training.examples import bank_documents
+    from training.misspell import misspell
+
+    bank, _ = bank_documents(Settings.from_env())
+    questions = [q for d in bank for q in d.questions][:300]
+    first = [misspell(q, random.Random(f"t{i}")) for i, q in enumerate(questions)]
+    assert first == [misspell(q, random.Random(f"t{i}")) for i, q in enumerate(questions)]
+    for q, m in zip(questions, first):
+        assert m != q
+        # at most two mistakes; æøå typed as two letters each, and the lower case and a dropped «?» come on top
+        plain = q.lower().rstrip(" ?")
+        folded = sum(q.count(c) for c in "æøåÆØÅ")
+        assert _damerau(plain, m.lower().rstrip(" ?")) <= 2 + 2 * folded, (q, m)
+    kinds = {"æøå": any(("æ" in q or "ø" in q or "å" in q) and not any(c in m for c in "æøå")
+                        for q, m in zip(questions, first)),
+             "split": any(len(m.split()) > len(q.split()) for q, m in zip(questions, first)),
+             "shorter": any(len(m.rstrip(" ?")) < len(q.rstrip(" ?")) for q, m in zip(questions, first))}
+    assert all(kinds.values()), kinds
+
+
+def test_later_epochs_see_a_share_of_the_bank_questions_misspelt_in_the_first_epochs_order():
+    """The first epoch trains on the questions as written; each later one on its own draw of misspelt ones,
+    batched exactly as the plain ones would have been (so the share is the only change to the recipe)."""
+    from datasets import Dataset
+
+    from training.batches import LengthBucketBatchSampler
+    from training.examples import Example
+    from training.fit import TrainConfig, misspelt_version
+
+    examples = [Example(f"Hva gjør skolen ved mobbing nummer {i}?", f"passasje {i} " * (i % 9 + 1), f"neg {i}",
+                        "editors", f"d{i}", "both") for i in range(400)]
+    config = TrainConfig(misspelt=0.25)
+    versions = [misspelt_version(examples, config, e) for e in range(2)]
+    assert versions[0] == examples
+    changed = sum(a.query != b.query for a, b in zip(*versions))
+    assert 60 < changed < 140
+    assert misspelt_version(examples, TrainConfig(), 1) == examples
+
+    def rows(version):
+        return {"anchor": [e.query for e in version], "positive": [e.positive for e in version]}
+
+    plain = LengthBucketBatchSampler(Dataset.from_dict(rows(examples)), 32, False, seed=5)
+    both = Dataset.from_dict({k: rows(versions[0])[k] + rows(versions[1])[k] for k in ("anchor", "positive")})
+    two = type("Two", (LengthBucketBatchSampler,), {"passes": 2})(both, 32, False, seed=5)
+    for epoch in (0, 1):
+        plain.set_epoch(epoch)
+        two.set_epoch(epoch)
+        assert [[i + 400 * epoch for i in b] for b in plain] == list(two)
+    with pytest.raises(ValueError, match="do not hold 2 versions"):
+        type("Two", (LengthBucketBatchSampler,), {"passes": 2})(Dataset.from_dict(rows(examples[:399])), 32, False)

@@ -44,6 +44,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
     ap.add_argument("--fusion-questions", action="store_true",
                     help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
+    ap.add_argument("--misspelt", type=float, default=d.misspelt,
+                    help="share of the bank's questions every epoch after the first sees misspelt (0 = none)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N examples only (tests)")
     ap.add_argument("--cv", action="store_true", help="fusion stage: also print the fusion's cross-validated "
                     "reciprocal rank per kind of collection, against each retriever alone (the training questions)")
@@ -58,7 +60,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha, scale=args.scale,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
-                         fusion_questions=args.fusion_questions,
+                         fusion_questions=args.fusion_questions, misspelt=args.misspelt,
                          limit=args.limit)
     return args, config
 

