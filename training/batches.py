@@ -24,7 +24,11 @@ WINDOW = 16
 class LengthBucketBatchSampler(DefaultBatchSampler):
     passes = 1
     """How many versions of the examples the dataset holds, one after the other: epoch e draws from version
-    e mod passes (a subclass sets it; the trainer builds the sampler from the class)."""
+    e mod passes (set by `with_passes`: the trainer builds the sampler from a class, not an instance)."""
+
+    @classmethod
+    def with_passes(cls, passes: int) -> type[LengthBucketBatchSampler]:
+        return cls if passes == 1 else type(f"{cls.__name__}{passes}", (cls,), {"passes": passes})
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns=None, generator=None,
                  seed: int = 0):

@@ -106,6 +106,9 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     norquad = [e for e in examples if e.source == "norquad"]
     passes = math.ceil(config.epochs) if config.misspelt else 1
     versions = [misspelt_version(bank, config, epoch) for epoch in range(passes)]
+    if config.misspelt:
+        changed = sum(a.query != b.query for a, b in zip(versions[0], versions[-1]))
+        stats = {**stats, "misspelt_per_later_epoch": changed}
     bank_rows = [e for version in versions for e in version]
     datasets = {"bank": Dataset.from_dict({"anchor": [e.query for e in bank_rows],
                                            "positive": [e.positive for e in bank_rows],
@@ -113,12 +116,11 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     if norquad:
         datasets["norquad"] = Dataset.from_dict({"anchor": [e.query for e in norquad] * passes,
                                                  "positive": [e.positive for e in norquad] * passes})
-    sampler = type("Sampler", (LengthBucketBatchSampler,), {"passes": passes})
     run_dir = WORK_DIR / "run" / Path(out).stem  # runs with different --out may train side by side
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, lr_scheduler_type="linear",
-        seed=config.seed, data_seed=config.seed, batch_sampler=sampler,
+        seed=config.seed, data_seed=config.seed, batch_sampler=LengthBucketBatchSampler.with_passes(passes),
         prompts={"anchor": "query: ", "positive": "passage: ", "negative": "passage: "},
         logging_steps=5, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
         disable_tqdm=progress is None)
@@ -127,9 +129,6 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
-    if config.misspelt:
-        changed = sum(a.query != b.query for a, b in zip(versions[0], versions[-1]))
-        stats = {**stats, "misspelt_per_later_epoch": changed}
     factors, scale = lora_factors(peft_model, base.config.layers)
     card = {
         "config": asdict(config), "data": stats, "trainable_parameters": trainable,
