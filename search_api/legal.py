@@ -7,13 +7,14 @@ bank's own writing (`search.rank`), and placed in the results by what the questi
 - a question about a duty or a right («meldeplikt», «taushetsplikt», «har jeg plikt til», «rett til»,
   «samtykke», «statsforvalteren», «legal duty», «must») is a **duty** question: the top guide keeps the first
   place and the two best law sections take the next two (`duty_slots`);
-- any other question is **practical**: the guides keep the first ten places and the law follows, unless the
-  law's best passage is closer to the question (cosine) than the best guide's: then it takes place 3
-  (`close_law_place`).
+- any other question is **practical**: the guides keep the first ten places and the law follows, unless both
+  retrievers put the same section first in the law pool: that section then takes place 3 (`agreed_law_place`).
 
 The best law sections are the law pool's fused order, plus the sections the top guides cite: a guide
 passage that answers the question and says «opplæringslova § 12-5» is a vote for § 12-5 (`cite_weight`,
-reciprocal rank of the citing guide). Both are reciprocal-rank scores (`1/(k + rank)`), summed.
+reciprocal rank of the citing guide). Both are reciprocal-rank scores (`1/(k + rank)`), summed. For a duty
+question, a section both retrievers put first in the law pool (`agreed_section`) leads: two rankings that agree
+on their own are stronger evidence than the guides' votes.
 Only results move (the page shows one passage per result: per document, and for the law per §, its citation
 unit, so two sections of one chapter can both answer); a moved-up hit takes at most the
 score of the hit above it, so scores still fall with rank and a practical question's guides keep theirs (the
@@ -70,9 +71,13 @@ class LegalPolicy:
     practitioner suite (evaluations/README.md, «Session 8»)."""
     practical_from: int = 11
     """A practical question: no law chapter above this place (1-based), as long as there are guides to fill it."""
-    close_law_place: int = 3
-    """A practical question whose best law passage is closer to it (cosine) than the best guide passage: the law
-    section takes this place (1-based); 0 = never."""
+    agreed_law_place: int = 3
+    """A practical question whose best law section both retrievers agree on (`agreed_section`): that section takes
+    this place (1-based); 0 = never. It replaced a rule that compared the best law passage's cosine with the best
+    guide's: on the law training questions and the adapter's dev questions, agreement placed the right section
+    more often and displaced the guides less often (evaluations/README.md, «Session 18»)."""
+    agreed_first: bool = True
+    """A duty question: the section both retrievers agree on leads the law's places, before the guides' votes."""
     cite_guides: int = 5
     """How many of the top guides' shown passages vote for the sections they cite."""
     cite_weight: float = 0.5
@@ -200,13 +205,17 @@ def place(snap, question: str, guides: list[Hit], laws: list[Hit], policy: Legal
     want = intent(snap.laws, question)
     law_heads = best_sections(snap, want, guides, laws, policy)
     guide_heads = best_per_result(guides)
+    unit = agreed_section(laws)
+    agreed = [h for h in law_heads if h.unit == unit]  # one section (best_sections gives one passage per section)
     if want.kind == EXPLICIT:
         order = law_heads[:max(policy.explicit_slots, len(want.sections))]
     elif want.kind == DUTY:
+        if policy.agreed_first:
+            law_heads = agreed + [h for h in law_heads if h.unit != unit]
         order = guide_heads[:1] + law_heads[:policy.duty_slots]
-    elif policy.close_law_place and law_heads and guide_heads and _closer(law_heads[0], guide_heads[0]):
-        # a practical question the law's best section answers more closely than the best guide does
-        order = guide_heads[:policy.close_law_place - 1] + law_heads[:1]
+    elif policy.agreed_law_place and agreed and guide_heads:
+        # a practical question whose law section both retrievers found on their own
+        order = guide_heads[:policy.agreed_law_place - 1] + agreed
     else:
         order = []
     shown = {h.unit for h in order}
@@ -253,8 +262,9 @@ def _named_rows(snap, want: Intent, laws_by_row: dict[int, Hit]) -> list[int]:
     return out
 
 
-def _closer(law: Hit, guide: Hit) -> bool:
-    """The law passage is closer to the question than the guide passage in the embedding space (both pools are
-    searched with the same question vector, so their cosines compare)."""
-    return law.vector_score is not None and guide.vector_score is not None and law.vector_score >= guide.vector_score
-
+def agreed_section(laws: list[Hit]) -> str | None:
+    """The law section (`Hit.unit`) both retrievers rank first in the law pool, or None: BM25's top passage and the
+    vectors' top passage belong to the same §. None when only one retriever ran."""
+    by_bm25 = next((h for h in laws if h.bm25_rank == 1), None)
+    by_vector = next((h for h in laws if h.vector_rank == 1), None)
+    return by_bm25.unit if by_bm25 and by_vector and by_bm25.unit == by_vector.unit else None

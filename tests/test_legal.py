@@ -9,7 +9,8 @@ import pytest
 
 from indexer.laws import LICENSE
 from indexer.settings import LAWS_DIR
-from search_api.legal import DUTY, EXPLICIT, PRACTICAL, LawSections, intent
+from search_api.hits import Hit
+from search_api.legal import DUTY, EXPLICIT, PRACTICAL, LawSections, agreed_section, intent
 
 LAWS = pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law texts not found at {LAWS_DIR} (../shared beside the "
                           "repository); the bank then serves without laws")
@@ -37,6 +38,20 @@ def names(**kw) -> LawSections:
 def test_what_a_question_asks_of_the_law(question, kind, laws, sections):
     got = intent(names(), question)
     assert (got.kind, got.laws, got.sections) == (kind, laws, sections)
+
+
+def law_hit(row: int, unit: str, bm25: int | None = None, vector: int | None = None) -> Hit:
+    return Hit(chunk_id=row, doc_id="lov-2023-06-09-30-kap-12", unit=unit, bm25_rank=bm25, vector_rank=vector)
+
+
+def test_the_section_both_retrievers_rank_first():
+    s125, s124 = "lov/2023-06-09-30/§12-5", "lov/2023-06-09-30/§12-4"
+    # two ledd of one §: BM25 ranks the first ledd first, the vectors the second: they agree on the §
+    assert agreed_section([law_hit(1, s125, bm25=1, vector=3), law_hit(2, s125, bm25=5, vector=1),
+                           law_hit(3, s124, bm25=2, vector=2)]) == s125
+    assert agreed_section([law_hit(1, s125, bm25=1, vector=2), law_hit(3, s124, bm25=2, vector=1)]) is None
+    assert agreed_section([law_hit(1, s125, vector=1)]) is None  # one retriever ran: nothing to agree on
+    assert agreed_section([]) is None
 
 
 @LAWS
@@ -79,9 +94,19 @@ def test_two_sections_of_one_chapter_are_two_results(client):
 def test_a_practical_question_keeps_the_guides_on_top(client):
     for q in ("hva gjør jeg når en elev forteller at hun blir mobbet?", "hvordan snakke med foreldre om rus"):
         hits = client.get("/api/search", params={"q": q, "k": 10}).json()["hits"]
-        # the guides open the page; at most one law section among them (place 3, when it is closer)
+        # the guides open the page; at most one law section among them (place 3, when both retrievers
+        # put the same section first in the law pool)
         assert [h["content_type"] != "lov" for h in hits[:2]] == [True, True], [h["title"] for h in hits[:3]]
         assert sum(h["content_type"] == "lov" for h in hits) <= 1, [h["title"] for h in hits]
+
+
+@LAWS
+def test_a_practical_question_both_retrievers_find_in_the_law_gets_that_section_third(client):
+    # no legal word in it, but BM25 and the vectors both put § 12-5 (a member of staff offends a pupil) first
+    # in the law pool; the guides keep the first two places
+    hits = client.get("/api/search", params={"q": "Hva gjør vi når en lærer har krenket en elev?", "k": 5}).json()["hits"]
+    assert [h["content_type"] == "lov" for h in hits[:3]] == [False, False, True], [h["title"] for h in hits[:3]]
+    assert hits[2]["citation"]["title"].startswith("opplæringslova § 12-5 "), hits[2]["citation"]["title"]
 
 
 @LAWS
