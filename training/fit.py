@@ -61,10 +61,12 @@ class TrainConfig:
     directions: tuple[str, ...] = ("query_to_doc",)
     """The loss's directions (MultipleNegativesRankingLoss): `query_to_doc` is InfoNCE as in e5; adding
     `doc_to_query`, `query_to_query` and `doc_to_doc` in one softmax is GTE's «improved contrastive loss» (Li et al.
-    2023): more negatives per question from the same batch, at no extra encoding. An experiment option."""
+    2023): more negatives per question from the same batch, at no extra encoding. Measured with all four: worse on
+    adapter-dev (0.4614 against 0.4825), so off (evaluations/README.md, «Session 18»)."""
     hardness: float = 0.0
     """Hardness weighting of the mined hard negatives (the loss's `hard_negatives` mode: each one's logit gains
-    hardness × its cosine; EmbeddingGemma used 5); 0 = off. An experiment option."""
+    hardness × its cosine; EmbeddingGemma used 5); 0 = off. Measured at 5: no gain on adapter-dev (0.4820 against
+    0.4825), so off (evaluations/README.md, «Session 18»)."""
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 
