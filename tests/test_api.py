@@ -18,16 +18,18 @@ def test_search_returns_cited_hits(client):
         if c["kind"] == "bank":  # the bank wrote it: its own page is the source, what it builds on apart
             assert c["publisher"] == "SoVei kunnskapsbank" and c["url"] == page
             assert c["sources"] and all(s["url"].startswith("http") for s in c["sources"])
-        elif c["kind"] == "lov":
-            assert c["url"].startswith("https://lovdata.no/lov/") and c["license"]
+        elif c["kind"] == "lov":  # cited by §: the title names it, and `section` is a ledd (None for a whole §)
+            assert c["url"].startswith("https://lovdata.no/lov/") and c["license"] and " § " in c["title"]
         elif c["kind"] == "pdf":
             assert c["url"] == c["file_url"]
         else:
             assert c["kind"] == "extern" and c["url"].startswith("http")
         assert c["document_url"] in (f"/dokument/{hit['doc_id']}#{hit['anchor']}", page)
-        assert c["section"] or c["page"] or hit["heading_path"] == []
+        assert c["section"] or c["page"] or hit["heading_path"] == [] or c["kind"] == "lov"
         assert hit["snippet"] and hit["score"] > 0
-    assert len({h["doc_id"] for h in data["hits"]}) == len(data["hits"])  # one hit per document
+    # one hit per result: per document, and for the law per § (two sections of one chapter are two results)
+    results = {(h["doc_id"], h["citation"]["title"] if h["citation"]["kind"] == "lov" else "") for h in data["hits"]}
+    assert len(results) == len(data["hits"])
 
 
 def test_theme_filter_returns_only_that_theme(client):
