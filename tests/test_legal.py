@@ -4,13 +4,14 @@ practical one keeps the guides on top; guides link to the sections they cite and
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from indexer.laws import LICENSE
 from indexer.settings import LAWS_DIR
 from search_api.hits import Hit
-from search_api.legal import DUTY, EXPLICIT, PRACTICAL, LawSections, agreed_section, intent
+from search_api.legal import DUTY, EXPLICIT, PRACTICAL, LawSections, agreed_section, intent, place
 
 LAWS = pytest.mark.skipif(not LAWS_DIR.is_dir(), reason=f"law texts not found at {LAWS_DIR} (../shared beside the "
                           "repository); the bank then serves without laws")
@@ -52,6 +53,34 @@ def test_the_section_both_retrievers_rank_first():
     assert agreed_section([law_hit(1, s125, bm25=1, vector=2), law_hit(3, s124, bm25=2, vector=1)]) is None
     assert agreed_section([law_hit(1, s125, vector=1)]) is None  # one retriever ran: nothing to agree on
     assert agreed_section([]) is None
+
+
+def pools_without_votes():
+    """A bank of two guides and a law pool of three sections, as `legal.place` gets them: § 12-4 leads the fused
+    law pool, while BM25 and the vectors each rank § 12-5 first; no guide cites a section (no votes)."""
+    s124, s125, s129 = (f"lov/2023-06-09-30/§12-{n}" for n in (4, 5, 9))
+    chunk = SimpleNamespace(text="Ein rettleiar utan lovtilvising.", doc_id="lov")
+    snap = SimpleNamespace(laws=names(), chunks=[chunk] * 5,
+                           documents={"lov": SimpleNamespace(law=SimpleNamespace(refid="lov/2023-06-09-30"))})
+    guides = [Hit(chunk_id=0, doc_id="guide-a", score=0.9, bm25_rank=1, vector_rank=1),
+              Hit(chunk_id=1, doc_id="guide-b", score=0.8, bm25_rank=2, vector_rank=2)]
+    laws = [Hit(chunk_id=2, doc_id="lov", unit=s124, score=0.7, bm25_rank=2, vector_rank=2),
+            Hit(chunk_id=3, doc_id="lov", unit=s125, score=0.6, bm25_rank=1, vector_rank=1),
+            Hit(chunk_id=4, doc_id="lov", unit=s129, score=0.5, bm25_rank=3, vector_rank=3)]
+    return snap, guides, laws
+
+
+def test_a_duty_question_shows_the_agreed_section_first_and_a_practical_one_at_place_3():
+    snap, guides, laws = pools_without_votes()
+    duty = [h.unit for h in place(snap, "Har skolen plikt til å gripe inn?", guides, laws)]
+    assert duty[:3] == ["guide-a", "lov/2023-06-09-30/§12-5", "lov/2023-06-09-30/§12-4"], duty
+    snap, guides, laws = pools_without_votes()
+    practical = [h.unit for h in place(snap, "ein vaksen krenkjer ein elev", guides, laws)]
+    assert practical[:3] == ["guide-a", "guide-b", "lov/2023-06-09-30/§12-5"], practical
+    snap, guides, laws = pools_without_votes()
+    laws[1].vector_rank, laws[0].vector_rank = 2, 1  # the retrievers disagree: the law waits past place 10
+    practical = [h.unit for h in place(snap, "ein vaksen krenkjer ein elev", guides, laws)]
+    assert practical[:2] == ["guide-a", "guide-b"] and practical.index("lov/2023-06-09-30/§12-4") == 2, practical
 
 
 @LAWS
