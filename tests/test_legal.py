@@ -41,8 +41,8 @@ def test_what_a_question_asks_of_the_law(question, kind, laws, sections):
     assert (got.kind, got.laws, got.sections) == (kind, laws, sections)
 
 
-def law_hit(row: int, unit: str, bm25: int | None = None, vector: int | None = None) -> Hit:
-    return Hit(chunk_id=row, doc_id="lov-2023-06-09-30-kap-12", unit=unit, bm25_rank=bm25, vector_rank=vector)
+def law_hit(row: int, unit: str, bm25: int | None = None, vector: int | None = None, score: float = 0.0) -> Hit:
+    return Hit(chunk_id=row, doc_id="lov", unit=unit, bm25_rank=bm25, vector_rank=vector, score=score)
 
 
 def test_the_section_both_retrievers_rank_first():
@@ -64,9 +64,8 @@ def pools_without_votes():
                            documents={"lov": SimpleNamespace(law=SimpleNamespace(refid="lov/2023-06-09-30"))})
     guides = [Hit(chunk_id=0, doc_id="guide-a", score=0.9, bm25_rank=1, vector_rank=1),
               Hit(chunk_id=1, doc_id="guide-b", score=0.8, bm25_rank=2, vector_rank=2)]
-    laws = [Hit(chunk_id=2, doc_id="lov", unit=s124, score=0.7, bm25_rank=2, vector_rank=2),
-            Hit(chunk_id=3, doc_id="lov", unit=s125, score=0.6, bm25_rank=1, vector_rank=1),
-            Hit(chunk_id=4, doc_id="lov", unit=s129, score=0.5, bm25_rank=3, vector_rank=3)]
+    laws = [law_hit(2, s124, bm25=2, vector=2, score=0.7), law_hit(3, s125, bm25=1, vector=1, score=0.6),
+            law_hit(4, s129, bm25=3, vector=3, score=0.5)]
     return snap, guides, laws
 
 

@@ -61,8 +61,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--recipe", help=argparse.SUPPRESS)  # a child's whole TrainConfig, from its parent (JSON)
     args = ap.parse_args(argv)
     if args.recipe:
-        recipe = json.loads(args.recipe)
-        return args, TrainConfig(**{**recipe, "directions": tuple(recipe["directions"])})
+        return args, TrainConfig(**json.loads(args.recipe))
     try:
         directions = _directions(args.directions)
     except ValueError as exc:
@@ -76,6 +75,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
 
 
 DIRECTIONS = ("query_to_doc", "doc_to_query", "query_to_query", "doc_to_doc")
+"""The loss's directions (sentence-transformers checks them too, but only once the examples are built: minutes)."""
 
 
 def _directions(text: str) -> tuple[str, ...]:

@@ -70,6 +70,10 @@ class TrainConfig:
     limit: int = 0
     """Train on the first N examples only (0 = all): for tests and quick looks."""
 
+    def __post_init__(self) -> None:
+        # a recipe read back from JSON (a child stage's, an adapter's card) has a list here: one type everywhere
+        object.__setattr__(self, "directions", tuple(self.directions))
+
 
 def seed_everything(seed: int) -> None:
     import torch
@@ -135,7 +139,7 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
         disable_tqdm=progress is None)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets,
                                          loss=MultipleNegativesRankingLoss(model, scale=config.scale,
-                                                                           directions=tuple(config.directions),
+                                                                           directions=config.directions,
                                                                            **_hardness(config)))
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
