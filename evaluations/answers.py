@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from indexer.embed import load_embedder
 from search_api.answer import POLICY, SOURCES, AnswerPolicy, build_answer
 from search_api.params import SearchRequest
-from search_api.search import search
+from search_api.search import answer_policy, search
 
 from .harness import suite_index
 
@@ -46,7 +46,7 @@ def _served(suite, snap, emb, settings) -> dict:
     out = {}
     for qid in suite.qrels:
         r = search(snap, emb, settings, SearchRequest(q=suite.queries[qid], k=SOURCES))
-        out[qid] = (r.hits, r.terms, r.translated)
+        out[qid] = (r.hits, r.terms, r.translated, r.vague)
     return out
 
 
@@ -54,8 +54,8 @@ def score(suite, snap, ranked, policy: AnswerPolicy, qids=None) -> AnswerScore:
     qids = list(qids if qids is not None else suite.qrels)
     answered = all2 = first2 = 0
     for qid in qids:
-        docs, terms, translated = ranked[qid]
-        a = build_answer(snap, docs, terms, [], policy, translated)  # routed themes only matter when abstaining
+        docs, terms, translated, vague = ranked[qid]
+        a = build_answer(snap, docs, terms, [], policy, translated, vague)  # routed themes only matter when abstaining
         if not a.answered:
             continue
         answered += 1
@@ -73,8 +73,22 @@ SWEEP += [replace(POLICY, max_rank=r, min_margin=m, min_score=0.0, margin="logit
           for r, m in itertools.product((1, 2, 3, 5, 10), (0.5, 1.0, 1.5, 2.0))]
 
 
-def _margin(policy: AnswerPolicy) -> str:
-    return f"{policy.min_margin:.2f}" + (" (logit)" if policy.margin == "logit" else "")
+CONFIDENCES = tuple(round(0.2 + 0.05 * i, 2) for i in range(11))
+"""Thresholds of the learned fusion's confidence model (0.20 … 0.70), swept when the served fusion has one."""
+
+
+def confidence_sweep(served: AnswerPolicy) -> list[AnswerPolicy]:
+    if served.confidence is None:
+        return []
+    return [replace(served, min_confidence=c) for c in CONFIDENCES]
+
+
+def _rule(policy: AnswerPolicy) -> str:
+    """A policy in one cell: the confidence threshold, or rank · margin · score."""
+    if policy.confidence is not None:
+        return f"confidence ≥ {policy.min_confidence:.2f}"
+    return (f"rank ≤ {policy.max_rank}, margin ≥ {policy.min_margin:.2f}"
+            + (" (logit)" if policy.margin == "logit" else "") + f", score ≥ {policy.min_score:.2f}")
 
 
 def pareto(scores: list[AnswerScore]) -> list[AnswerScore]:
@@ -102,34 +116,45 @@ def answer_report(suite, settings) -> list[str]:
     snap = suite_index(suite, settings)
     emb = load_embedder(settings.model, settings.threads)
     ranked = _served(suite, snap, emb, settings)
-    served = score(suite, snap, ranked, POLICY)
-    sweep = [score(suite, snap, ranked, p) for p in SWEEP]
+    policy = answer_policy(settings)
+    served = score(suite, snap, ranked, policy)
+    policies = SWEEP + confidence_sweep(policy)
+    sweep = [score(suite, snap, ranked, p) for p in policies]
     lines = [
-        f"\n## Answer box ({suite.name}, served thresholds: top passage within rank {POLICY.max_rank} in both "
-        f"retrievers, margin ≥ {_margin(POLICY)}, fused score ≥ {POLICY.min_score:.2f})\n",
+        f"\n## Answer box ({suite.name}, served: {_rule(policy)})\n",
         "| questions | answered | abstained | all sentences from a grade-2 document | first sentence from grade 2 |",
         "|---:|---:|---:|---:|---:|",
         f"| {served.questions} | {served.answered} | {served.abstained_share:.1%} | {served.precision:.1%} | "
         f"{served.first_precision:.1%} |",
-        f"\nTargets (issue #5): ≥ {TARGET_PRECISION:.0%} of answered from grade 2, ≤ {TARGET_ABSTAIN:.0%} abstained.",
-        f"\nSweep (max rank in both lists × minimum fused margin × minimum fused score; {len(sweep)} policies), "
-        "the ones no other beats on both answered and precision:\n",
-        "| max rank | margin | min score | answered | abstained | precision (all) | precision (first) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"\nTargets (issue #5): ≥ {TARGET_PRECISION:.0%} of answered from grade 2, ≤ {TARGET_ABSTAIN:.0%} abstained; "
+        f"issue 16: ≥ 50 % answered at ≥ {TARGET_PRECISION:.0%} on the held-out half of the two-fold check.",
+        f"\nSweep ({len(sweep)} policies: max rank in both lists × minimum fused margin × minimum fused score"
+        + (f", and {len(CONFIDENCES)} thresholds of the fusion's confidence model" if policy.confidence else "")
+        + "), the ones no other beats on both answered and precision:\n",
+        "| policy | answered | abstained | precision (all) | precision (first) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for s in pareto(sweep):
-        lines.append(f"| {s.policy.max_rank} | {_margin(s.policy)} | {s.policy.min_score:.2f} | {s.answered} | "
-                     f"{s.abstained_share:.1%} | {s.precision:.1%} | {s.first_precision:.1%} |")
+        lines.append(f"| {_rule(s.policy)} | {s.answered} | {s.abstained_share:.1%} | {s.precision:.1%} | "
+                     f"{s.first_precision:.1%} |")
     # two folds: choose on one half of the questions, measure on the other
     qids = sorted(suite.qrels)
     folds = (qids[0::2], qids[1::2])
-    lines.append("\nTwo-fold check (thresholds chosen on one half, measured on the other):\n")
-    lines.append("| chosen on | max rank | margin | min score | measured: answered | abstained | precision (all) |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("\nTwo-fold check (the policy chosen on one half, measured on the other):\n")
+    lines.append("| chosen on | policy | measured: answered | abstained | precision (all) |")
+    lines.append("|---|---|---:|---:|---:|")
     for i, (fit, held) in enumerate((folds, folds[::-1])):
-        best = choose([score(suite, snap, ranked, p, fit) for p in SWEEP])
+        best = choose([score(suite, snap, ranked, p, fit) for p in policies])
         out = score(suite, snap, ranked, best.policy, held)
-        lines.append(f"| half {i + 1} | {best.policy.max_rank} | {_margin(best.policy)} | "
-                     f"{best.policy.min_score:.2f} | {out.answered} of "
-                     f"{out.questions} | {out.abstained_share:.1%} | {out.precision:.1%} |")
+        lines.append(f"| half {i + 1} | {_rule(best.policy)} | {out.answered} of {out.questions} | "
+                     f"{out.abstained_share:.1%} | {out.precision:.1%} |")
+    if policy.confidence is not None:
+        lines.append("\nTwo-fold check among the confidence thresholds alone:\n")
+        lines.append("| chosen on | policy | measured: answered | abstained | precision (all) |")
+        lines.append("|---|---|---:|---:|---:|")
+        for i, (fit, held) in enumerate((folds, folds[::-1])):
+            best = choose([score(suite, snap, ranked, p, fit) for p in confidence_sweep(policy)])
+            out = score(suite, snap, ranked, best.policy, held)
+            lines.append(f"| half {i + 1} | {_rule(best.policy)} | {out.answered} of {out.questions} | "
+                         f"{out.abstained_share:.1%} | {out.precision:.1%} |")
     return lines

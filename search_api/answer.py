@@ -4,17 +4,19 @@ Nothing is generated or paraphrased: a sentence is shown exactly as the passage 
 mark ([1], [2]) pointing to the hit it comes from. When the evidence is weak, the box says so
 instead («Fant ikke et sikkert svar») and offers the closest themes.
 
-Evidence is the agreement of the two retrievers on the top document: both BM25 and the vector
-search put its passage near the top of their own lists, and it leads the next document by a
-margin. The thresholds below were calibrated on the practitioner suite (`make eval` prints the
-answer table and the sweep; evaluations/README.md has the evidence).
+Evidence, with the learned fusion: the model's confidence that the top hit answers (`Confidence`, fitted by
+`make train` on questions the holdout adapter never saw, stored with the fusion's weights). With another fusion
+(`rrf`, a single retriever), whose scores are no probabilities: the agreement of the two retrievers on the top
+document (both put its passage near the top of their own lists) and its lead over the next document. The
+thresholds below were chosen on the practitioner suite (`make eval` prints the answer table, the sweep and a
+two-fold check; evaluations/README.md has the evidence).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import msgspec
 
@@ -30,6 +32,39 @@ SOURCES = 3  # the top hits an answer is built from (quoted from the first two, 
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """The probability that the top hit answers the question, from two things the learned fusion already knows:
+    the top hit's fused score and its lead over the next result, both on the logit scale. A logistic model over
+    them: fitted by `make train` (training/answer.py), read from the fusion model's file (field `answer`)."""
+
+    bias: float
+    score: float
+    """Weight of logit(top score)."""
+    lead: float
+    """Weight of logit(top score) − logit(second score) (the lead of a lone hit counts as `LONE_LEAD`)."""
+
+    def of(self, hits: list[Hit]) -> float:
+        top = _logit(hits[0].score)
+        lead = top - _logit(hits[1].score) if len(hits) > 1 else LONE_LEAD
+        return 1.0 / (1.0 + math.exp(-(self.bias + self.score * top + self.lead * lead)))
+
+
+COMMON_SHARE = 0.25
+"""A word held by more than this share of the bank's passages («skole», «barn», «elev»: about 0.4) names a
+setting, not a topic. A question of only such words is a topic to browse, not a question to answer: the box
+abstains (the confidence model, fitted on whole questions, had quoted the school nurse's page for «skole»)."""
+
+
+def is_vague(rarest_share: float | None) -> bool:
+    """Does the question hold only words most of the bank shares (`QueryPlan.rarest_share`)?"""
+    return rarest_share is not None and rarest_share > COMMON_SHARE
+
+
+LONE_LEAD = 10.0
+"""A single result leads by as much as a probability of 0.99995 over one of 0.5: nothing competes with it."""
+
+
+@dataclass(frozen=True)
 class AnswerPolicy:
     max_rank: int = 3
     """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
@@ -41,6 +76,10 @@ class AnswerPolicy:
     """... and its fused score reaches this (with the learned fusion: the model's probability that the
     passage answers the question)."""
     max_sentences: int = 3
+    confidence: Confidence | None = None
+    """With the learned fusion: answer when `confidence.of(hits)` reaches `min_confidence`, instead of the rank and
+    margin thresholds above."""
+    min_confidence: float = 0.4
 
     def __post_init__(self) -> None:
         if self.margin not in ("relative", "logit"):
@@ -48,6 +87,12 @@ class AnswerPolicy:
 
 
 POLICY = AnswerPolicy()
+"""Without a confidence model (fusions other than `learned`, or a fusion file without its `answer` field)."""
+
+
+def policy_for(confidence: Confidence | None) -> AnswerPolicy:
+    """The served policy: the confidence threshold when the fusion has a confidence model, else `POLICY`."""
+    return replace(POLICY, confidence=confidence) if confidence is not None else POLICY
 
 
 class AnswerSentence(msgspec.Struct):
@@ -74,6 +119,8 @@ def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
     """Do the retrievers agree strongly enough on the top document to quote it?"""
     if not hits:
         return False
+    if policy.confidence is not None:
+        return policy.confidence.of(hits) >= policy.min_confidence
     top = hits[0]
     if top.score < policy.min_score:
         return False
@@ -128,13 +175,13 @@ def _term_weights(snap: Snapshot, terms: list[str]) -> dict[str, float]:
 
 
 def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list[str],
-                 policy: AnswerPolicy = POLICY, translated: bool = False) -> Answer:
+                 policy: AnswerPolicy = POLICY, translated: bool = False, vague: bool = False) -> Answer:
     """Quote the top passage (and the second, when it has its own strong evidence), or abstain.
 
     `translated`: the question is in English, so both lists searched its bokmål translation (BM25 its words, the
     vectors the question with them): their agreement is not two independent pieces of evidence, and the box
-    abstains."""
-    if translated or not evidence(hits, policy):
+    abstains. `vague`: the question holds only common words (`is_vague`); the box abstains too."""
+    if translated or vague or not evidence(hits, policy):
         themes = list(routed[:3])
         for h in hits[:SOURCES]:
             for t in h.themes[:1]:

@@ -49,6 +49,9 @@ class QueryPlan:
     """Σ idf of the question's distinct terms that the bank knows: about the BM25 score of an average-length
     passage holding each of them once, so BM25's top score over it says how much of the question its best
     passage matches (a feature of the learned fusion)."""
+    rarest_share: float | None = None
+    """The share of the bank's passages that hold the question's rarest known term (None: it has no term the bank
+    knows): near 0.4 for a question of only «skole», «barn» or «elev» (the answer box's `vague`)."""
 
     @property
     def exact(self) -> list[str]:
@@ -75,6 +78,8 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
     df = {t: searcher.doc_freq("text", t) for t in base}
     n_docs = searcher.num_docs
     p.idf_mass = sum(math.log(1 + (n_docs - n + 0.5) / (n + 0.5)) for n in df.values() if n > 0)
+    found = [n for n in df.values() if n > 0]
+    p.rarest_share = min(found) / n_docs if found and n_docs else None
     if not expand:
         return p
     have = set(base)

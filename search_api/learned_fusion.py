@@ -23,6 +23,7 @@ import numpy as np
 from indexer.errors import ConfigError
 from indexer.settings import ROOT
 
+from .answer import Confidence
 from .hits import Hit
 
 FUSION_FILE = ROOT / "models" / "fusion.json"
@@ -55,6 +56,9 @@ class FusionModel:
     bias: float
     sha256: str
     card: dict
+    answer: Confidence | None = None
+    """The answer box's confidence model for this fusion's scores (field `answer`; absent in files written before
+    it existed, and then the box keeps its rank rule)."""
 
     def vector(self) -> np.ndarray:
         return np.array([self.weights[f] for f in FEATURES], dtype=np.float64)
@@ -75,7 +79,20 @@ def read_model(path: Path = FUSION_FILE) -> FusionModel:
         raise ConfigError(f"{path}: field 'weights' lacks {', '.join(missing) or 'nothing'}; field 'bias' "
                           f"{'ok' if isinstance(data.get('bias'), (int, float)) else 'missing'}; run `make train`.")
     return FusionModel({f: float(weights[f]) for f in FEATURES}, float(data["bias"]),
-                       hashlib.sha256(raw).hexdigest(), data.get("card", {}))
+                       hashlib.sha256(raw).hexdigest(), data.get("card", {}), _confidence(path, data.get("answer")))
+
+
+CONFIDENCE_FIELDS = ("bias", "score", "lead")
+
+
+def _confidence(path: Path, block) -> Confidence | None:
+    if block is None:
+        return None
+    bad = [f for f in CONFIDENCE_FIELDS if not isinstance(block, dict) or not isinstance(block.get(f), (int, float))]
+    if bad:
+        raise ConfigError(f"{path}: field 'answer' needs numbers {', '.join(CONFIDENCE_FIELDS)}; "
+                          f"missing or not a number: {', '.join(bad)}; run `python -m training --stage answer`.")
+    return Confidence(**{f: float(block[f]) for f in CONFIDENCE_FIELDS})
 
 
 @lru_cache(maxsize=4)

@@ -23,7 +23,7 @@ from indexer.laws import LICENSE, section_url
 from indexer.settings import Settings
 
 from . import fuse, learned_fusion, legal
-from .answer import SOURCES as ANSWER_SOURCES, Answer, build_answer
+from .answer import POLICY as RANK_POLICY, SOURCES as ANSWER_SOURCES, Answer, AnswerPolicy, build_answer, is_vague, policy_for
 from .expand import QueryPlan, is_acute, plan, suggest
 from .facets import theme_counts
 from .hits import Citation, Hit, SourceRef, best_per_result
@@ -51,6 +51,8 @@ class SearchResult:
     """The weights the lists were fused with for this question (dense, bm25, questions)."""
     translated: bool = False
     """The question is in English: both lists searched its bokmål translation (the answer box abstains)."""
+    vague: bool = False
+    """The question holds only words most of the bank shares («skole», «barn»): the answer box abstains."""
 
 
 # --- fusion methods --------------------------------------------------------------------------------
@@ -213,6 +215,14 @@ def boost_routed_themes(snap: Snapshot, settings: Settings, routed_themes: list[
 
 # --- the search ------------------------------------------------------------------------------------
 
+def answer_policy(settings: Settings) -> AnswerPolicy:
+    """The answer box's policy for these settings: the learned fusion's confidence model when its file has one
+    (its scores are probabilities the model can read), else the rank rule."""
+    if FUSIONS[settings.fusion].fuse is None:
+        return policy_for(learned_fusion.load(settings.fusion_model).answer)
+    return RANK_POLICY
+
+
 def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRequest,
            count_themes: bool = False) -> SearchResult:
     started = time.perf_counter()
@@ -220,6 +230,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     translated = qp.language == "en"
+    vague = is_vague(qp.rarest_share)
     docs = best_per_result(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
@@ -229,7 +240,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     if req.offset == 0:
         for h in docs[len(page):ANSWER_SOURCES]:  # with k < 3 the answer can quote a hit past the page
             enrich(snap, h, term_set)
-        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, translated=translated)
+        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, answer_policy(settings),
+                              translated=translated, vague=vague)
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]
@@ -239,7 +251,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     return SearchResult(hits=page, total=len(docs), took_ms=(time.perf_counter() - started) * 1000,
                         generation=snap.generation, terms=terms, theme_counts=counts,
                         acute=is_acute(snap, req.q, qp), did_you_mean=suggest(snap, req.q, qp), answer=answer,
-                        weights=weights, translated=translated)
+                        weights=weights, translated=translated, vague=vague)
 
 
 def citation(doc: Document, chunk: Chunk) -> Citation:

@@ -2,7 +2,9 @@
 
 from dataclasses import replace
 
-from search_api.answer import NO_ANSWER, POLICY, build_answer, evidence
+import pytest
+
+from search_api.answer import NO_ANSWER, POLICY, Confidence, build_answer, evidence, is_vague, policy_for
 from search_api.hits import Hit
 
 QUESTIONS = ["hva gjør jeg når en elev forteller at hun blir mobbet?", "eleven kutter seg", "snus ungdomsskole",
@@ -29,7 +31,7 @@ def test_answer_sentences_are_quoted_verbatim_with_their_citation(client):
             doc = client.get(f"/api/documents/{s['doc_id']}").json()
             passage = next(c["text"] for c in doc["passages"] if c["anchor"] == s["anchor"])
             assert s["text"] in passage
-    # neither always silent nor always answering (the box answers about one practitioner question in eight:
+    # neither always silent nor always answering (the box answers about two practitioner questions in five:
     # evaluations/README.md)
     assert 1 <= answered < len(QUESTIONS)
 
@@ -63,9 +65,49 @@ def test_a_logit_margin_separates_probabilities_near_one():
     assert not evidence([_hit(1, 1, 0.99), _hit(2, 2, 0.985, "e")], logit)  # 4.60 against 4.19
 
 
-def test_an_unknown_margin_kind_is_refused():
-    import pytest
+def test_the_confidence_model_reads_the_top_score_and_its_lead_not_the_ranks():
+    """p = σ(bias + score · logit(top) + lead · (logit(top) − logit(second))): a hand-made model, so the arithmetic
+    is checked, not the fitted weights."""
+    import math
 
+    conf = Confidence(bias=-3.0, score=0.5, lead=0.5)
+    policy = replace(policy_for(conf), min_confidence=0.4)
+    clear = [_hit(40, 40, 0.99), _hit(1, 1, 0.5, "e")]  # logit 4.6, lead 4.6: σ(1.6) = 0.83
+    assert conf.of(clear) == pytest.approx(1 / (1 + math.exp(-(-3 + 0.5 * math.log(99) * 2))))
+    assert evidence(clear, policy)  # far down both lists, and still answered: the ranks are not asked
+    close = [_hit(1, 1, 0.99), _hit(2, 2, 0.98, "e")]  # lead 0.71: σ(-0.35) = 0.41 … at the edge
+    assert conf.of(close) < conf.of(clear)
+    assert not evidence([_hit(1, 1, 0.9), _hit(2, 2, 0.89, "e")], policy)  # σ(-1.85) = 0.14
+    assert evidence([_hit(None, None, 0.99)], policy)  # a lone hit leads by LONE_LEAD
+    assert policy_for(None) is POLICY
+
+
+def test_a_question_of_only_common_words_is_not_answered(corpus_index):
+    """«skole» alone names a setting, not a topic: the box abstains however sure the ranking is of its top hit."""
+    from indexer.embed import load_embedder
+    from search_api.index_store import IndexStore
+    from search_api.params import SearchRequest
+    from search_api.search import search
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    emb = load_embedder(corpus_index.model, corpus_index.threads)
+    asked = {q: search(snap, emb, corpus_index, SearchRequest(q=q)) for q in ("skole", "barn", "skolevegring")}
+    assert asked["skole"].vague and asked["barn"].vague and not asked["skolevegring"].vague
+    assert not asked["skole"].answer.answered and asked["skole"].answer.message == NO_ANSWER
+    assert asked["skolevegring"].answer.answered  # one rare word is a topic
+    assert is_vague(0.4) and not is_vague(0.05) and not is_vague(None)  # None: the bank knows none of its words
+
+
+def test_the_served_box_reads_the_learned_fusions_confidence(corpus_index):
+    from dataclasses import replace as change
+
+    from search_api.search import answer_policy
+
+    assert answer_policy(corpus_index).confidence is not None
+    assert answer_policy(change(corpus_index, fusion="rrf")) is POLICY  # rrf's scores are no probabilities
+
+
+def test_an_unknown_margin_kind_is_refused():
     with pytest.raises(ValueError, match="margin.*'relative' or 'logit'"):
         replace(POLICY, margin="percent")
 

@@ -91,6 +91,20 @@ def test_model_file_errors_name_the_file_and_field(tmp_path):
         lf.read_model(path)
 
 
+
+def test_the_answer_confidence_field_is_optional_but_checked(tmp_path):
+    """A fusion file without `answer` (written before it existed) keeps the box's rank rule; a broken one is named."""
+    shipped = json.loads(lf.FUSION_FILE.read_text(encoding="utf-8"))
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps({k: v for k, v in shipped.items() if k != "answer"}), encoding="utf-8")
+    assert lf.read_model(path).answer is None
+    path.write_text(json.dumps({**shipped, "answer": {"bias": -3, "score": "0.4"}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"fusion.json: field 'answer' .* not a number: score, lead"):
+        lf.read_model(path)
+
+
 def test_the_shipped_model_reads_and_trusts_the_vectors_rank():
     model = lf.read_model(lf.FUSION_FILE)
     assert model.weights["dense_log_rank"] > 0 and len(model.sha256) == 64
+    # the answer box's confidence grows with the top score and with its lead
+    assert model.answer is not None and model.answer.score > 0 and model.answer.lead > 0

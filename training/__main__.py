@@ -2,8 +2,11 @@
 
 1. `holdout`: the adapter trained without a fixed 20 % of the bank's documents
    (models/sovei-e5-lora-holdout.safetensors): the generalization check, and stage 2's model;
-2. `fusion`: the learned fusion fitted on questions that adapter never saw (models/fusion.json);
+2. `fusion`: the learned fusion fitted on questions that adapter never saw (models/fusion.json), then the answer
+   box's confidence for that fusion's scores (its field `answer`);
 3. `adapter`: the served adapter, trained on everything (models/sovei-e5-lora.safetensors).
+
+`--stage answer` refits only the answer box's confidence (training/answer.py; a minute), for the fusion in place.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from search_api.learned_fusion import FUSION_FILE
 from .fit import TrainConfig, train
 
 STAGES = ("holdout", "fusion", "adapter")
+"""What `make train` runs; `answer` is also part of `fusion`."""
+ONLY = ("answer",)
 HOLDOUT_FRACTION = 0.2
 
 
@@ -30,7 +35,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     d = TrainConfig()
     ap = argparse.ArgumentParser(prog="python -m training", description="Train the bank-adapted embedding model "
                                  "and the learned fusion (make train).")
-    ap.add_argument("--stage", action="append", choices=STAGES, help="stage to run (repeatable; default: all three)")
+    ap.add_argument("--stage", action="append", choices=STAGES + ONLY,
+                    help="stage to run (repeatable; default: all three; `answer`: only the answer box's confidence)")
     ap.add_argument("--out", help="write the adapter of a single adapter stage here instead (experiments)")
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--epochs", type=float, default=d.epochs)
@@ -101,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if side_by_side:
             _side_by_side(settings, config, quiet=args.quiet)
-        for stage in [s for s in stages if not (side_by_side and s != "fusion")]:
+        for stage in [s for s in stages if not (side_by_side and s in ("holdout", "adapter"))]:
             if stage == "fusion":
                 _fusion(settings, config, args.cv)
+                _answer(settings)
+                continue
+            if stage == "answer":
+                _answer(settings)
                 continue
             out = args.out or (HOLDOUT_ADAPTER_FILE if stage == "holdout" else ADAPTER_FILE)
             cfg = dataclasses.replace(config, holdout_fraction=HOLDOUT_FRACTION if stage == "holdout" else 0.0)
@@ -118,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.child:
         return 0
-    print(f"make train: {', '.join(stages)} in {time.perf_counter() - started:.0f} s. "
-          "Next: `make index` (the new model id re-embeds the bank) and `make eval`.")
+    after = ("Next: `make eval` (the answer box's sweep)." if set(stages) <= set(ONLY)
+             else "Next: `make index` (the new model id re-embeds the bank) and `make eval`.")
+    print(f"make train: {', '.join(stages)} in {time.perf_counter() - started:.0f} s. {after}")
     return 0
 
 
@@ -171,6 +182,25 @@ def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:
     sha = fusion.write(FUSION_FILE, data)
     weights = ", ".join(f"{k} {v:+.3f}" for k, v in data["weights"].items())
     print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}")
+
+
+
+def _answer(settings: Settings) -> None:
+    from search_api import learned_fusion
+
+    from . import answer
+
+    if not HOLDOUT_ADAPTER_FILE.exists():
+        raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
+                         "(python -m training --stage holdout).")
+    learned_fusion.load.cache_clear()  # the fusion stage may have just rewritten the file
+    served = dataclasses.replace(settings, fusion_model=FUSION_FILE)
+    print(f"== answer: fitting the answer box's confidence for {FUSION_FILE}")
+    block = answer.fit(served)
+    sha = answer.write(FUSION_FILE, block)
+    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}), field answer: bias {block['bias']:+.3f}, "
+          f"score {block['score']:+.3f}, lead {block['lead']:+.3f} ({block['card']['top_hit_right']} of "
+          f"{block['card']['questions']} top hits right)")
 
 
 if __name__ == "__main__":
