@@ -30,6 +30,7 @@ NORWEGIAN = frozenset("og er det som på til med av å en et ikke ikkje jeg eg h
                       "skal må om for seg deg den de dei når".split())
 NYNORSK_TABLE = Path(__file__).with_name("nynorsk_bokmal.tsv")
 ENGLISH_TABLE = Path(__file__).with_name("english_bokmal.tsv")
+ABBREVIATIONS = Path(__file__).with_name("abbreviations.tsv")
 # Question and filler words of an English question, which the table does not translate and which say
 # nothing about its subject; they do not count against its share translated («what should I do if …»).
 ENGLISH_FILLER = ("what how who whom whose when where why which do does did doing done i me my mine myself we us "
@@ -65,6 +66,24 @@ def bokmal_words(text: str) -> list[str]:
     because the Norwegian stemmer is written for bokmål («skulen» never meets «skolen»)."""
     table = nynorsk_table()
     return [table[w] for w in _WORD.findall(text.lower()) if w in table]
+
+
+@lru_cache(maxsize=1)
+def abbreviation_table() -> dict[str, tuple[str, ...]]:
+    """Abbreviation (lower case) -> the specific words of its full form."""
+    out = {}
+    for n, short, words in _pairs(ABBREVIATIONS, "abbreviation<TAB>words"):
+        if short.lower() in out:
+            raise ValueError(f"{ABBREVIATIONS}:{n}: {short!r} is listed twice")
+        out[short.lower()] = tuple(words.lower().split())
+    return out
+
+
+def full_form_words(text: str) -> list[str]:
+    """The full forms' words of a text's abbreviations («rett til SFO» → skolefritidsordning …): query planning
+    adds them as BM25 terms, since the law texts write the names out."""
+    table = abbreviation_table()
+    return [w for short in _WORD.findall(text.lower()) if short in table for w in table[short]]
 
 
 @lru_cache(maxsize=1)

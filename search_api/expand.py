@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from indexer.analysis import english_terms
 from indexer.analysis import terms as analyse
-from indexer.language import bokmal_words, passage_language, translated_words
+from indexer.language import bokmal_words, full_form_words, passage_language, translated_words
 
 from .index_store import Snapshot
 from .lexicon import words
@@ -23,13 +23,14 @@ PREFIX_WEIGHT = 0.35    # a compound or inflection is weaker evidence than the w
 FUZZY_WEIGHT = 0.7
 THEME_TERM_WEIGHT = 0.5
 NYNORSK_WEIGHT = 0.8    # the bokmål form of a nynorsk word: the same word, other spelling
+ABBREVIATION_WEIGHT = 0.8  # the written-out name of an abbreviation: the same thing, other spelling (as nynorsk)
 
 
 @dataclass(frozen=True)
 class Term:
     text: str
     weight: float = 1.0
-    kind: str = "exact"   # exact | prefix | fuzzy | nynorsk | theme
+    kind: str = "exact"   # exact | prefix | fuzzy | nynorsk | abbreviation | theme
 
 
 @dataclass
@@ -99,6 +100,11 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
         if t not in have:
             have.add(t)
             p.terms.append(Term(t, NYNORSK_WEIGHT, "nynorsk"))
+    if language != "en":  # the English table spells an English question's abbreviations out itself
+        for t in analyse(" ".join(full_form_words(text))):
+            if t not in have:
+                have.add(t)
+                p.terms.append(Term(t, ABBREVIATION_WEIGHT, "abbreviation"))
     scores: dict[str, int] = {}
     english = p.language == "en" and snap.lexicon.thesaurus_en
     question = frozenset(english_terms(text)) if english else p.stems

@@ -90,3 +90,26 @@ def test_the_acute_check_reads_an_english_question_as_written(snap):
     assert "selvskading" in language.translated_words(q)[0]  # the table's «cutting» has that sense too
     assert not is_acute(snap, q, plan(snap, q))
     assert is_acute(snap, "a pupil told me about self-harm", plan(snap, "a pupil told me about self-harm"))
+
+
+def test_an_abbreviation_adds_the_words_of_its_full_form(snap):
+    """«SFO» is «skolefritidsordning» in opplæringslova and in guides that write the name out."""
+    p = plan(snap, "hvilke elever har rett til SFO?")
+    added = {t.text: t.weight for t in p.terms if t.kind == "abbreviation"}
+    assert "skolefritidsordning" in added and all(w < 1 for w in added.values())
+    assert language.full_form_words("hva gjør PPT?") == ["pedagogisk-psykologisk", "pp"]
+    assert language.full_form_words("spørsmål til sofa") == []  # whole words only
+    # an English question's abbreviations are the English table's to translate
+    assert [t for t in plan(snap, "what is the right to SFO?").terms if t.kind == "abbreviation"] == []
+
+
+def test_the_abbreviation_table_names_a_repeated_line(tmp_path, monkeypatch):
+    bad = tmp_path / "abbreviations.tsv"
+    bad.write_text("sfo\tskolefritidsordning\nSFO\tsomething\n", encoding="utf-8")
+    monkeypatch.setattr(language, "ABBREVIATIONS", bad)
+    language.abbreviation_table.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"abbreviations\.tsv:2: 'SFO' is listed twice"):
+            language.abbreviation_table()
+    finally:
+        language.abbreviation_table.cache_clear()

@@ -157,3 +157,25 @@ def test_a_bank_document_page_lists_its_sources_apart_and_no_lovdata_kilde(clien
     meta = page[page.index('<dl class="docmeta">'):page.index("</dl>")]
     assert "lovdata.no" not in meta and "skrevet av kunnskapsbanken" in meta
     assert "Kilder dokumentet bygger på" in page
+
+
+@LAWS
+def test_an_abbreviation_finds_the_law_that_writes_the_name_out(corpus_index, monkeypatch):
+    """Opplæringslova never says «SFO»: BM25 reaches its section on the skolefritidsordning through the
+    abbreviation table, and without the table it cannot."""
+    import dataclasses
+
+    from indexer import language
+    from indexer.embed import load_embedder
+    from search_api.index_store import IndexStore
+    from search_api.params import SearchRequest
+    from search_api.search import search
+
+    snap = IndexStore(corpus_index.index_dir).get()
+    emb = load_embedder(corpus_index.model, corpus_index.threads)
+    bm25 = dataclasses.replace(corpus_index, fusion="bm25")
+    req = SearchRequest(q="hva koster SFO?", k=10, filters={"content_type": ["lov"]})
+    units = [h.unit for h in search(snap, emb, bm25, req).hits]
+    assert "lov/2023-06-09-30/§4-5" in units[:3], units
+    monkeypatch.setattr(language, "abbreviation_table", lambda: {})
+    assert "lov/2023-06-09-30/§4-5" not in [h.unit for h in search(snap, emb, bm25, req).hits]
