@@ -26,7 +26,9 @@ from .hits import Citation, Hit
 from .index_store import Snapshot
 from .snippets import matched_terms
 
-_LIST_ITEM = re.compile(r"\s+[-–•]\s+(?=\S)")  # list items run together in a passage's text
+# list items run together in a passage's text as « - item»; a spaced en dash « – » is prose (a parenthesis, a
+# pause) and splitting there quoted half-sentences («og om barnet tør å fortelle igjen.»)
+_LIST_ITEM = re.compile(r"\s+[-•]\s+(?=\S)")
 PER_PASSAGE = 2
 SOURCES = 3  # the top hits an answer is built from (quoted from the first two, themes from all three)
 
@@ -155,15 +157,15 @@ def _candidates(text: str) -> list[str]:
     return out
 
 
-def _best_sentences(text: str, weights: dict[str, float], n: int) -> list[str]:
-    """The passage's sentences carrying most of the question's (rarer) terms, in passage order;
-    the lead sentence when none match (the vector search found the passage by meaning)."""
+def _best_sentences(text: str, weights: dict[str, float], n: int, lead: bool = True) -> list[str]:
+    """The passage's sentences carrying most of the question's (rarer) terms, in passage order; when none
+    match, the lead sentence (the vector search found the passage by meaning), or nothing without `lead`."""
     candidates = _candidates(text)
     if not candidates or n < 1:
         return []
     scored = sorted(((_score(s, weights), -i, s) for i, s in enumerate(candidates)), reverse=True)[:n]
     if scored[0][0] == 0:
-        return candidates[:1]
+        return candidates[:1] if lead else []
     keep = [b for b in scored if b[0] > 0]
     return [s for _, _, s in sorted(keep, key=lambda b: -b[1])]
 
@@ -194,7 +196,9 @@ def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list
     for pos in sources:
         h = hits[pos]
         want = min(PER_PASSAGE, policy.max_sentences - len(out))
-        for s in _best_sentences(snap.chunks[h.chunk_id].text, weights, want):
+        # the second passage only adds to the answer: its lead sentence, sharing no word with the question, is no
+        # answer (it had quoted helsepersonelloven's registry duty for «hva er meldeplikt»)
+        for s in _best_sentences(snap.chunks[h.chunk_id].text, weights, want, lead=pos == 0):
             out.append(AnswerSentence(text=s, hit=pos + 1, doc_id=h.doc_id, anchor=h.anchor, citation=h.citation))
     if not out:
         return Answer(answered=False, message=NO_ANSWER, themes=list(routed[:3]))

@@ -107,6 +107,30 @@ def test_the_served_box_reads_the_learned_fusions_confidence(corpus_index):
     assert answer_policy(change(corpus_index, fusion="rrf")) is POLICY  # rrf's scores are no probabilities
 
 
+def test_a_spaced_dash_is_prose_and_a_spaced_hyphen_starts_a_list_item():
+    """Passages hold Markdown list items as « - item»; a spaced en dash is a pause inside a sentence."""
+    from search_api.answer import _candidates
+
+    text = ("Det du gjør nå, kan avgjøre om barnet får hjelp – og om barnet tør å fortelle igjen. Typiske tanker "
+            "er: - «Mamma er lei seg fordi jeg var slem.» - «Pappa er sint på meg i dag.»")
+    got = _candidates(text)
+    assert "Det du gjør nå, kan avgjøre om barnet får hjelp – og om barnet tør å fortelle igjen." in got
+    assert "«Pappa er sint på meg i dag.»" in got and not any(c.startswith("og om") for c in got)
+
+
+def test_only_the_top_passage_falls_back_to_its_lead_sentence():
+    """A passage sharing no word with the question is quoted by its lead sentence when it is the top hit (the
+    vectors found it by meaning), never as the second source."""
+    from indexer.analysis import terms
+    from search_api.answer import _best_sentences
+
+    text = "Kongen kan gi forskrift om registre. Opplysningene skal lagres trygt i mange år."
+    registre = terms("registre")[0]
+    assert _best_sentences(text, {"meldeplikt": 3.0}, 2) == ["Kongen kan gi forskrift om registre."]
+    assert _best_sentences(text, {"meldeplikt": 3.0}, 2, lead=False) == []
+    assert _best_sentences(text, {registre: 3.0}, 2, lead=False) == ["Kongen kan gi forskrift om registre."]
+
+
 def test_an_unknown_margin_kind_is_refused():
     with pytest.raises(ValueError, match="margin.*'relative' or 'logit'"):
         replace(POLICY, margin="percent")
