@@ -138,23 +138,21 @@ def answer_report(suite, settings) -> list[str]:
         lines.append(f"| {_rule(s.policy)} | {s.answered} | {s.abstained_share:.1%} | {s.precision:.1%} | "
                      f"{s.first_precision:.1%} |")
     # two folds: choose on one half of the questions, measure on the other
+    lines += _two_fold(suite, snap, ranked, policies, "\nTwo-fold check (the policy chosen on one half, measured on "
+                       "the other):\n")
+    if policy.confidence is not None:
+        lines += _two_fold(suite, snap, ranked, confidence_sweep(policy),
+                           "\nTwo-fold check among the confidence thresholds alone:\n")
+    return lines
+
+
+def _two_fold(suite, snap, ranked, policies: list[AnswerPolicy], title: str) -> list[str]:
     qids = sorted(suite.qrels)
     folds = (qids[0::2], qids[1::2])
-    lines.append("\nTwo-fold check (the policy chosen on one half, measured on the other):\n")
-    lines.append("| chosen on | policy | measured: answered | abstained | precision (all) |")
-    lines.append("|---|---|---:|---:|---:|")
+    lines = [title, "| chosen on | policy | measured: answered | abstained | precision (all) |", "|---|---|---:|---:|---:|"]
     for i, (fit, held) in enumerate((folds, folds[::-1])):
         best = choose([score(suite, snap, ranked, p, fit) for p in policies])
         out = score(suite, snap, ranked, best.policy, held)
         lines.append(f"| half {i + 1} | {_rule(best.policy)} | {out.answered} of {out.questions} | "
                      f"{out.abstained_share:.1%} | {out.precision:.1%} |")
-    if policy.confidence is not None:
-        lines.append("\nTwo-fold check among the confidence thresholds alone:\n")
-        lines.append("| chosen on | policy | measured: answered | abstained | precision (all) |")
-        lines.append("|---|---|---:|---:|---:|")
-        for i, (fit, held) in enumerate((folds, folds[::-1])):
-            best = choose([score(suite, snap, ranked, p, fit) for p in confidence_sweep(policy)])
-            out = score(suite, snap, ranked, best.policy, held)
-            lines.append(f"| half {i + 1} | {_rule(best.policy)} | {out.answered} of {out.questions} | "
-                         f"{out.abstained_share:.1%} | {out.precision:.1%} |")
     return lines

@@ -71,11 +71,12 @@ def bokmal_words(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def abbreviation_table() -> dict[str, tuple[str, ...]]:
     """Abbreviation (lower case) -> the specific words of its full form."""
-    out = {}
+    out, line = {}, {}
     for n, short, words in _pairs(ABBREVIATIONS, "abbreviation<TAB>words"):
         if short.lower() in out:
-            raise ValueError(f"{ABBREVIATIONS}:{n}: {short!r} is listed twice")
-        out[short.lower()] = tuple(words.lower().split())
+            raise ValueError(f"{ABBREVIATIONS}:{n}: {short!r} is listed already on line {line[short.lower()]}; "
+                             "keep one line per abbreviation")
+        out[short.lower()], line[short.lower()] = tuple(words.lower().split()), n
     return out
 
 

@@ -27,7 +27,7 @@ from .index_store import Snapshot
 from .snippets import matched_terms
 
 # list items run together in a passage's text as « - item»; a spaced en dash « – » is prose (a parenthesis, a
-# pause) and splitting there quoted half-sentences («og om barnet tør å fortelle igjen.»)
+# pause): splitting there would quote half a sentence
 _LIST_ITEM = re.compile(r"\s+[-•]\s+(?=\S)")
 PER_PASSAGE = 2
 SOURCES = 3  # the top hits an answer is built from (quoted from the first two, themes from all three)
@@ -43,45 +43,38 @@ class Confidence:
     score: float
     """Weight of logit(top score)."""
     lead: float
-    """Weight of logit(top score) − logit(second score) (the lead of a lone hit counts as `LONE_LEAD`)."""
+    """Weight of logit(top score) − logit(second score); a hit with nothing after it leads by 0 (one or two
+    results left by a filter are no evidence of a clear winner, and training never saw such a list)."""
+
+    @staticmethod
+    def features(hits: list[Hit]) -> tuple[float, float]:
+        """(logit of the top score, its lead over the next result): what the model reads, in training and serving."""
+        top = _logit(hits[0].score)
+        return top, (top - _logit(hits[1].score) if len(hits) > 1 else 0.0)
 
     def of(self, hits: list[Hit]) -> float:
-        top = _logit(hits[0].score)
-        lead = top - _logit(hits[1].score) if len(hits) > 1 else LONE_LEAD
+        top, lead = self.features(hits)
         return 1.0 / (1.0 + math.exp(-(self.bias + self.score * top + self.lead * lead)))
-
-
-COMMON_SHARE = 0.25
-"""A word held by more than this share of the bank's passages («skole», «barn», «elev»: about 0.4) names a
-setting, not a topic. A question of only such words is a topic to browse, not a question to answer: the box
-abstains (the confidence model, fitted on whole questions, had quoted the school nurse's page for «skole»)."""
-
-
-def is_vague(rarest_share: float | None) -> bool:
-    """Does the question hold only words most of the bank shares (`QueryPlan.rarest_share`)?"""
-    return rarest_share is not None and rarest_share > COMMON_SHARE
-
-
-LONE_LEAD = 10.0
-"""A single result leads by as much as a probability of 0.99995 over one of 0.5: nothing competes with it."""
 
 
 @dataclass(frozen=True)
 class AnswerPolicy:
     max_rank: int = 3
-    """Answer only when the top passage is within this rank in both the BM25 and the vector list."""
+    """Rank rule: answer only when the top passage is within this rank in both the BM25 and the vector list."""
     min_margin: float = 0.05
     """... and its fused score leads the second document's by at least this share (`margin` = `relative`), or
-    by this much on the logit scale (`logit`: for the learned fusion, whose scores are probabilities)."""
+    by this much on the logit scale (`logit`)."""
     margin: str = "relative"
     min_score: float = 0.0
-    """... and its fused score reaches this (with the learned fusion: the model's probability that the
-    passage answers the question)."""
+    """... and its fused score reaches this."""
     max_sentences: int = 3
     confidence: Confidence | None = None
-    """With the learned fusion: answer when `confidence.of(hits)` reaches `min_confidence`, instead of the rank and
-    margin thresholds above."""
+    """With the learned fusion: answer when `confidence.of(hits)` reaches `min_confidence`, instead of the rank
+    rule above."""
     min_confidence: float = 0.4
+    common_share: float = 0.25
+    """A word held by more than this share of the bank's passages («skole», «barn», «elev»: about 0.4) names a
+    setting, not a topic; a question of only such words is a topic to browse, and the box abstains (`is_vague`)."""
 
     def __post_init__(self) -> None:
         if self.margin not in ("relative", "logit"):
@@ -90,6 +83,11 @@ class AnswerPolicy:
 
 POLICY = AnswerPolicy()
 """Without a confidence model (fusions other than `learned`, or a fusion file without its `answer` field)."""
+
+
+def is_vague(rarest_share: float | None, policy: AnswerPolicy = POLICY) -> bool:
+    """Is every word of the question held by more than `common_share` of the passages (`QueryPlan.rarest_share`)?"""
+    return rarest_share is not None and rarest_share > policy.common_share
 
 
 def policy_for(confidence: Confidence | None) -> AnswerPolicy:
@@ -118,7 +116,8 @@ NO_ANSWER = "Fant ikke et sikkert svar – se treffene under."
 
 
 def evidence(hits: list[Hit], policy: AnswerPolicy = POLICY) -> bool:
-    """Do the retrievers agree strongly enough on the top document to quote it?"""
+    """Is the top document sure enough to quote: by the confidence model when the policy has one, else by the
+    rank rule (both retrievers rank its passage near the top, and it leads the next document)?"""
     if not hits:
         return False
     if policy.confidence is not None:
@@ -196,8 +195,7 @@ def build_answer(snap: Snapshot, hits: list[Hit], terms: list[str], routed: list
     for pos in sources:
         h = hits[pos]
         want = min(PER_PASSAGE, policy.max_sentences - len(out))
-        # the second passage only adds to the answer: its lead sentence, sharing no word with the question, is no
-        # answer (it had quoted helsepersonelloven's registry duty for «hva er meldeplikt»)
+        # the second passage only adds to the answer: its lead sentence, sharing no word with the question, is none
         for s in _best_sentences(snap.chunks[h.chunk_id].text, weights, want, lead=pos == 0):
             out.append(AnswerSentence(text=s, hit=pos + 1, doc_id=h.doc_id, anchor=h.anchor, citation=h.citation))
     if not out:

@@ -18,7 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from indexer.embed import load_embedder
-from indexer.language import english_table
+from indexer.language import abbreviation_table, english_table
 from indexer.errors import BadParameter, IndexMismatchError, IndexMissingError, NotFound, SoveiError
 from indexer.settings import ROOT, Settings, get_settings
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store.get()  # fail at start, with the fix, when the index is missing or mismatched
         speller()  # the dictionaries for «mente du»: a missing file fails here, not on a request
         english_table()  # English questions' BM25 words: a broken line fails here, named, not on a request
+        abbreviation_table()  # likewise the abbreviations' written-out names
         app.state.service = Service(settings, embedder, store)
         yield
 

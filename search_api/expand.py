@@ -51,8 +51,9 @@ class QueryPlan:
     passage holding each of them once, so BM25's top score over it says how much of the question its best
     passage matches (a feature of the learned fusion)."""
     rarest_share: float | None = None
-    """The share of the bank's passages that hold the question's rarest known term (None: it has no term the bank
-    knows): near 0.4 for a question of only «skole», «barn» or «elev» (the answer box's `vague`)."""
+    """The share of the bank's passages that hold the question's rarest term (0 when the bank lacks one of its
+    words, a typo or a compound; None for a question without terms): near 0.4 for a question of only «skole»,
+    «barn» or «elev» (the answer box's `is_vague`)."""
 
     @property
     def exact(self) -> list[str]:
@@ -79,8 +80,7 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
     df = {t: searcher.doc_freq("text", t) for t in base}
     n_docs = searcher.num_docs
     p.idf_mass = sum(math.log(1 + (n_docs - n + 0.5) / (n + 0.5)) for n in df.values() if n > 0)
-    found = [n for n in df.values() if n > 0]
-    p.rarest_share = min(found) / n_docs if found and n_docs else None
+    p.rarest_share = min(df.values()) / n_docs if df and n_docs else None
     if not expand:
         return p
     have = set(base)
@@ -100,11 +100,10 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
         if t not in have:
             have.add(t)
             p.terms.append(Term(t, NYNORSK_WEIGHT, "nynorsk"))
-    if language != "en":  # the English table spells an English question's abbreviations out itself
-        for t in analyse(" ".join(full_form_words(text))):
-            if t not in have:
-                have.add(t)
-                p.terms.append(Term(t, ABBREVIATION_WEIGHT, "abbreviation"))
+    for t in analyse(" ".join(full_form_words(text))):  # an English question's «IOP» too: BM25 searches bokmål
+        if t not in have:
+            have.add(t)
+            p.terms.append(Term(t, ABBREVIATION_WEIGHT, "abbreviation"))
     scores: dict[str, int] = {}
     english = p.language == "en" and snap.lexicon.thesaurus_en
     question = frozenset(english_terms(text)) if english else p.stems

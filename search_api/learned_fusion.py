@@ -11,6 +11,7 @@ names something — and when its matches are only shared everyday words, instead
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -82,17 +83,15 @@ def read_model(path: Path = FUSION_FILE) -> FusionModel:
                        hashlib.sha256(raw).hexdigest(), data.get("card", {}), _confidence(path, data.get("answer")))
 
 
-CONFIDENCE_FIELDS = ("bias", "score", "lead")
-
-
 def _confidence(path: Path, block) -> Confidence | None:
     if block is None:
         return None
-    bad = [f for f in CONFIDENCE_FIELDS if not isinstance(block, dict) or not isinstance(block.get(f), (int, float))]
+    names = [f.name for f in dataclasses.fields(Confidence)]
+    bad = [f for f in names if not isinstance(block, dict) or not isinstance(block.get(f), (int, float))]
     if bad:
-        raise ConfigError(f"{path}: field 'answer' needs numbers {', '.join(CONFIDENCE_FIELDS)}; "
+        raise ConfigError(f"{path}: field 'answer' needs numbers {', '.join(names)}; "
                           f"missing or not a number: {', '.join(bad)}; run `python -m training --stage answer`.")
-    return Confidence(**{f: float(block[f]) for f in CONFIDENCE_FIELDS})
+    return Confidence(**{f: float(block[f]) for f in names})
 
 
 @lru_cache(maxsize=4)

@@ -23,7 +23,8 @@ from indexer.laws import LICENSE, section_url
 from indexer.settings import Settings
 
 from . import fuse, learned_fusion, legal
-from .answer import POLICY as RANK_POLICY, SOURCES as ANSWER_SOURCES, Answer, AnswerPolicy, build_answer, is_vague, policy_for
+from .answer import POLICY as RANK_POLICY, SOURCES as ANSWER_SOURCES
+from .answer import Answer, AnswerPolicy, build_answer, is_vague, policy_for
 from .expand import QueryPlan, is_acute, plan, suggest
 from .facets import theme_counts
 from .hits import Citation, Hit, SourceRef, best_per_result
@@ -52,7 +53,7 @@ class SearchResult:
     translated: bool = False
     """The question is in English: both lists searched its bokmål translation (the answer box abstains)."""
     vague: bool = False
-    """The question holds only words most of the bank shares («skole», «barn»): the answer box abstains."""
+    """Every word of the question is in more than a quarter of the passages («skole», «barn»): the box abstains."""
 
 
 # --- fusion methods --------------------------------------------------------------------------------

@@ -91,7 +91,6 @@ def test_model_file_errors_name_the_file_and_field(tmp_path):
         lf.read_model(path)
 
 
-
 def test_the_answer_confidence_field_is_optional_but_checked(tmp_path):
     """A fusion file without `answer` (written before it existed) keeps the box's rank rule; a broken one is named."""
     shipped = json.loads(lf.FUSION_FILE.read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from training.__main__ import main as train_main, parse, recipe_args
+from training.__main__ import main as train_main, ordered, parse, recipe_args
 
 
 def test_an_unknown_stage_is_refused_with_the_valid_ones(capsys):
@@ -30,6 +30,38 @@ def test_a_child_stage_is_given_the_whole_recipe():
     assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
     odd = dataclasses.replace(config, lora_dropout=0.2, warmup_ratio=0.3)  # fields with no option of their own
     assert parse(recipe_args(odd))[1] == odd
+
+
+def test_stages_run_in_the_order_that_feeds_each_the_one_before():
+    """`answer` reads the fusion's file and the holdout adapter; `fusion` fits it too, so it is not run twice."""
+    assert ordered(["adapter", "answer", "holdout"]) == ["holdout", "answer", "adapter"]
+    assert ordered(["answer", "fusion"]) == ["fusion"]
+    assert parse(["--stage", "answer"])[0].stage == ["answer"]
+
+
+def test_the_answer_block_joins_the_fusion_file_and_reads_back(tmp_path):
+    import json
+
+    import numpy as np
+
+    from indexer.errors import SoveiError
+    from search_api import learned_fusion
+    from training import answer
+
+    fusion_file = tmp_path / "fusion.json"
+    shipped = json.loads(learned_fusion.FUSION_FILE.read_text(encoding="utf-8"))
+    fusion_file.write_text(json.dumps({k: v for k, v in shipped.items() if k != "answer"}), encoding="utf-8")
+    # a confident top hit (high score, clear lead) is right, a close call is wrong
+    x = np.array([[6.0, 4.0], [5.0, 3.0], [1.0, 0.1], [0.5, 0.2], [6.5, 3.5], [0.8, 0.0]])
+    y = np.array([1, 1, 0, 0, 1, 0])
+    block = answer.weights(x, y)
+    assert block["score"] > 0 and block["lead"] > 0
+    answer.write(fusion_file, {**block, "card": {"questions": 6}})
+    model = learned_fusion.read_model(fusion_file)
+    assert model.weights == learned_fusion.read_model(learned_fusion.FUSION_FILE).weights  # the fusion as it was
+    assert (model.answer.bias, model.answer.score, model.answer.lead) == (block["bias"], block["score"], block["lead"])
+    with pytest.raises(SoveiError, match="right and wrong: of 6 adapter-dev questions 6 had their own document"):
+        answer.weights(x, np.ones(6, dtype=int))
 
 
 @pytest.mark.parametrize("directions", ["doc_to_query", "query_to_doc,doc_to_docs", ""])

@@ -27,6 +27,8 @@ from .fit import TrainConfig, train
 STAGES = ("holdout", "fusion", "adapter")
 """What `make train` runs; `answer` is also part of `fusion`."""
 ONLY = ("answer",)
+ORDER = ("holdout", "fusion", "answer", "adapter")
+"""Stages run in this order whatever order they are asked in: each reads what the one before it wrote."""
 HOLDOUT_FRACTION = 0.2
 
 
@@ -94,7 +96,7 @@ def _directions(text: str) -> tuple[str, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args, config = parse(argv)
-    stages = args.stage or list(STAGES)
+    stages = ordered(args.stage or list(STAGES))
     progress = None
     if not args.quiet:
         from tqdm import tqdm
@@ -110,7 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         for stage in [s for s in stages if not (side_by_side and s in ("holdout", "adapter"))]:
             if stage == "fusion":
                 _fusion(settings, config, args.cv)
-                _answer(settings)
                 continue
             if stage == "answer":
                 _answer(settings)
@@ -132,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
              else "Next: `make index` (the new model id re-embeds the bank) and `make eval`.")
     print(f"make train: {', '.join(stages)} in {time.perf_counter() - started:.0f} s. {after}")
     return 0
+
+
+def ordered(asked: list[str]) -> list[str]:
+    """The asked stages in `ORDER`; `answer` is dropped when `fusion` runs (which fits it too)."""
+    return [s for s in ORDER if s in asked and not (s == "answer" and "fusion" in asked)]
 
 
 def recipe_args(config: TrainConfig) -> list[str]:
@@ -179,13 +185,28 @@ def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:
     print(f"== fusion: fitting {FUSION_FILE}")
     data = fusion.fit(settings, HOLDOUT_ADAPTER_FILE, card["data"]["holdout_documents"], unused, config.seed,
                       cv=cv)
+    # the answer box's confidence reads this fusion's scores: it is fitted on the new fusion before the served file
+    # is replaced, so that file never holds a fusion without its confidence
+    staged = FUSION_FILE.with_name(FUSION_FILE.stem + ".new.json")
+    fusion.write(staged, data)
+    try:
+        data["answer"] = _confidence(settings, staged)
+    finally:
+        staged.unlink(missing_ok=True)
     sha = fusion.write(FUSION_FILE, data)
     weights = ", ".join(f"{k} {v:+.3f}" for k, v in data["weights"].items())
-    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}")
-
+    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}; field answer as above")
 
 
 def _answer(settings: Settings) -> None:
+    from . import answer
+
+    sha = answer.write(FUSION_FILE, _confidence(settings, FUSION_FILE))
+    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): field answer as above; the fusion's weights as they were")
+
+
+def _confidence(settings: Settings, fusion_file) -> dict:
+    """The answer box's confidence for the fusion in `fusion_file` (training/answer.py)."""
     from search_api import learned_fusion
 
     from . import answer
@@ -193,14 +214,12 @@ def _answer(settings: Settings) -> None:
     if not HOLDOUT_ADAPTER_FILE.exists():
         raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
                          "(python -m training --stage holdout).")
-    learned_fusion.load.cache_clear()  # the fusion stage may have just rewritten the file
-    served = dataclasses.replace(settings, fusion_model=FUSION_FILE)
-    print(f"== answer: fitting the answer box's confidence for {FUSION_FILE}")
-    block = answer.fit(served)
-    sha = answer.write(FUSION_FILE, block)
-    print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}), field answer: bias {block['bias']:+.3f}, "
-          f"score {block['score']:+.3f}, lead {block['lead']:+.3f} ({block['card']['top_hit_right']} of "
-          f"{block['card']['questions']} top hits right)")
+    learned_fusion.load.cache_clear()  # the file at this path may have been rewritten in this process
+    print(f"== answer: fitting the answer box's confidence for the fusion in {fusion_file.name}")
+    block = answer.fit(dataclasses.replace(settings, fusion_model=fusion_file))
+    print(f"answer: bias {block['bias']:+.3f}, score {block['score']:+.3f}, lead {block['lead']:+.3f} "
+          f"({block['card']['top_hit_right']} of {block['card']['questions']} top hits right)")
+    return block
 
 
 if __name__ == "__main__":
