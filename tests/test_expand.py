@@ -27,16 +27,22 @@ def test_bokmal_questions_are_left_alone(snap):
     assert language.bokmal_words("hvordan kan skolen samarbeide med foresatte") == []
 
 
-def test_a_broken_table_line_is_named(tmp_path, monkeypatch):
-    bad = tmp_path / "nynorsk_bokmal.tsv"
-    bad.write_text("# comment\nikkje\tikke\nskulen skolen\n", encoding="utf-8")
-    monkeypatch.setattr(language, "NYNORSK_TABLE", bad)
-    language.nynorsk_table.cache_clear()
+@pytest.mark.parametrize("path, load, text, error", [
+    ("NYNORSK_TABLE", "nynorsk_table", "# comment\nikkje\tikke\nskulen skolen\n",
+     r"nynorsk_bokmal\.tsv:3: expected 'nynorsk<TAB>bokmål'"),
+    ("ABBREVIATIONS", "abbreviation_table", "sfo\tskolefritidsordning\nSFO\tsomething\n",
+     r"abbreviations\.tsv:2: 'SFO' is listed already on line 1"),
+])
+def test_a_broken_table_line_is_named(tmp_path, monkeypatch, path, load, text, error):
+    bad = tmp_path / getattr(language, path).name
+    bad.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(language, path, bad)
+    getattr(language, load).cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"nynorsk_bokmal\.tsv:3: expected 'nynorsk<TAB>bokmål'"):
-            language.nynorsk_table()
+        with pytest.raises(ValueError, match=error):
+            getattr(language, load)()
     finally:
-        language.nynorsk_table.cache_clear()
+        getattr(language, load).cache_clear()
 
 
 def test_english_questions_reach_the_thesaurus_through_english_stems(snap):
@@ -102,15 +108,3 @@ def test_an_abbreviation_adds_the_words_of_its_full_form(snap):
     # an English question's too: BM25 searches its bokmål words, and the English table does not know «IOP»
     english = plan(snap, "what is an IOP?")
     assert "opplæringsplan" in {t.text for t in english.terms if t.kind == "abbreviation"}
-
-
-def test_the_abbreviation_table_names_a_repeated_line(tmp_path, monkeypatch):
-    bad = tmp_path / "abbreviations.tsv"
-    bad.write_text("sfo\tskolefritidsordning\nSFO\tsomething\n", encoding="utf-8")
-    monkeypatch.setattr(language, "ABBREVIATIONS", bad)
-    language.abbreviation_table.cache_clear()
-    try:
-        with pytest.raises(ValueError, match=r"abbreviations\.tsv:2: 'SFO' is listed already on line 1"):
-            language.abbreviation_table()
-    finally:
-        language.abbreviation_table.cache_clear()
