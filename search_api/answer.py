@@ -5,9 +5,10 @@ mark ([1], [2]) pointing to the hit it comes from. When the evidence is weak, th
 instead («Fant ikke et sikkert svar») and offers the closest themes.
 
 Evidence, with the learned fusion: the model's confidence that the top hit answers (`Confidence`, fitted by
-`make train` on questions the holdout adapter never saw, stored with the fusion's weights). With another fusion
-(`rrf`, a single retriever), whose scores are no probabilities: the agreement of the two retrievers on the top
-document (both put its passage near the top of their own lists) and its lead over the next document. The
+`make train` on questions the holdout adapter never saw, stored with the fusion's weights). With `rrf` or
+`weighted`, whose scores are no probabilities: the agreement of the two retrievers on the top document (both put
+its passage near the top of their own lists) and its lead over the next document, which a single retriever
+(`bm25`, `dense`) can never show, so it never answers. The
 thresholds below were chosen on the practitioner suite (`make eval` prints the answer table, the sweep and a
 two-fold check; evaluations/README.md has the evidence).
 """

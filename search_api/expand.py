@@ -100,7 +100,8 @@ def plan(snap: Snapshot, text: str, expand: bool = True, translate: bool = True)
         if t not in have:
             have.add(t)
             p.terms.append(Term(t, NYNORSK_WEIGHT, "nynorsk"))
-    for t in analyse(" ".join(full_form_words(text))):  # an English question's «IOP» too: BM25 searches bokmål
+    spelt_out = full_form_words(text)  # an English question's «IOP» too: BM25 searches bokmål
+    for t in analyse(" ".join(spelt_out)) if spelt_out else ():
         if t not in have:
             have.add(t)
             p.terms.append(Term(t, ABBREVIATION_WEIGHT, "abbreviation"))

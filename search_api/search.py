@@ -231,7 +231,8 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     qp = plan(snap, req.q, expand=bool(settings.expansion))
     fused, terms, weights = rank(snap, embedder, settings, req, qv, qp)
     translated = qp.language == "en"
-    vague = is_vague(qp.rarest_share)
+    policy = answer_policy(settings)
+    vague = is_vague(qp.rarest_share, policy)
     docs = best_per_result(fused)
     page = docs[req.offset:req.offset + req.k]
     term_set = set(terms)
@@ -241,8 +242,7 @@ def search(snap: Snapshot, embedder: Embedder, settings: Settings, req: SearchRe
     if req.offset == 0:
         for h in docs[len(page):ANSWER_SOURCES]:  # with k < 3 the answer can quote a hit past the page
             enrich(snap, h, term_set)
-        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, answer_policy(settings),
-                              translated=translated, vague=vague)
+        answer = build_answer(snap, docs[:ANSWER_SOURCES], terms, qp.themes, policy, translated=translated, vague=vague)
     counts = None
     if count_themes:
         method = FUSIONS[settings.fusion]

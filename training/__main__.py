@@ -26,9 +26,10 @@ from .fit import TrainConfig, train
 
 STAGES = ("holdout", "fusion", "adapter")
 """What `make train` runs; `answer` is also part of `fusion`."""
-ONLY = ("answer",)
 ORDER = ("holdout", "fusion", "answer", "adapter")
 """Stages run in this order whatever order they are asked in: each reads what the one before it wrote."""
+ONLY = tuple(s for s in ORDER if s not in STAGES)
+"""Stages only asked for by name."""
 HOLDOUT_FRACTION = 0.2
 
 
@@ -177,9 +178,7 @@ def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:
     from . import fusion
     from .examples import NORQUAD_TRAIN, norquad_questions
 
-    if not HOLDOUT_ADAPTER_FILE.exists():
-        raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
-                         "(python -m training --stage holdout).")
+    _require_holdout()
     card = read_card(HOLDOUT_ADAPTER_FILE)
     unused = norquad_questions(config.seed)[1] if config.norquad and (NORQUAD_TRAIN / "qrels.tsv").exists() else []
     print(f"== fusion: fitting {FUSION_FILE}")
@@ -198,6 +197,13 @@ def _fusion(settings: Settings, config: TrainConfig, cv: bool = False) -> None:
     print(f"Wrote {FUSION_FILE} (sha256 {sha[:12]}): {weights}; bias {data['bias']:+.3f}; field answer as above")
 
 
+def _require_holdout() -> None:
+    """The fusion and the answer box's confidence are fitted on the holdout adapter's rankings."""
+    if not HOLDOUT_ADAPTER_FILE.exists():
+        raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
+                         "(python -m training --stage holdout).")
+
+
 def _answer(settings: Settings) -> None:
     from . import answer
 
@@ -211,9 +217,7 @@ def _confidence(settings: Settings, fusion_file) -> dict:
 
     from . import answer
 
-    if not HOLDOUT_ADAPTER_FILE.exists():
-        raise SoveiError(f"{HOLDOUT_ADAPTER_FILE} is missing: run the holdout stage first "
-                         "(python -m training --stage holdout).")
+    _require_holdout()
     learned_fusion.load.cache_clear()  # the file at this path may have been rewritten in this process
     print(f"== answer: fitting the answer box's confidence for the fusion in {fusion_file.name}")
     block = answer.fit(dataclasses.replace(settings, fusion_model=fusion_file))
