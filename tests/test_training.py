@@ -82,18 +82,23 @@ def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):
 
 
 def test_the_shipped_training_questions_are_well_formed_and_judged_to_existing_passages():
-    """Every paraphrase question names a passage of its document by anchor; every law question a section
+    """Every paraphrase and reworded question names a passage of its document by anchor; every law question a section
     (the fusion and the adapter skip what they cannot place, so a typo would be lost silently)."""
     from indexer.build import chunk_params
     from indexer.chunk import chunk_document
     from indexer.settings import Settings
-    from training.examples import bank_documents, read_law_questions, read_passage_questions, PARAPHRASE_QUESTIONS
+    from training.examples import (bank_documents, read_law_questions, read_passage_questions, PARAPHRASE_QUESTIONS,
+                                   REWORDED_QUESTIONS)
 
     settings = Settings.from_env()
     bank, _ = bank_documents(settings)
     anchors = {(d.id, c.anchor) for d in bank for c in chunk_document(d, chunk_params(settings))}
-    rows = read_passage_questions(PARAPHRASE_QUESTIONS)
-    assert rows and all((r["doc_id"], r["anchor"]) in anchors for r in rows)
+    for path in (PARAPHRASE_QUESTIONS, REWORDED_QUESTIONS):
+        rows = read_passage_questions(path)
+        assert rows and all((r["doc_id"], r["anchor"]) in anchors for r in rows), path.name
+    # the reworded questions are the training documents', the fusion's paraphrase questions the held-out ones'
+    reworded = {r["doc_id"] for r in read_passage_questions(REWORDED_QUESTIONS)}
+    assert not reworded & {r["doc_id"] for r in read_passage_questions(PARAPHRASE_QUESTIONS)}
     laws = read_law_questions()
     assert laws and all(r["law"].startswith("lov/") and r["section"].strip() for r in laws)
     if settings.law_dirs:  # without ../shared the sections cannot be checked (and the law questions are not used)
@@ -195,3 +200,33 @@ def test_later_epochs_see_a_share_of_the_bank_questions_misspelt_in_the_first_ep
         assert [[i + 400 * epoch for i in b] for b in plain] == list(two)
     with pytest.raises(ValueError, match="do not hold 2 versions"):
         LengthBucketBatchSampler.with_passes(2)(Dataset.from_dict(rows(examples[:399])), 32, False)
+
+
+def test_the_reworded_questions_avoid_their_passages_words():
+    """The reworded questions are worth training on because they do not repeat their passage: a question that does
+    (edited in, or a passage rewritten to use the question's words) is named."""
+    from indexer.build import chunk_params
+    from indexer.chunk import chunk_document
+    from indexer.settings import Settings
+    from training.examples import REWORDED_QUESTIONS, bank_documents, passage_hash, read_passage_questions, shared_words
+
+    settings = Settings.from_env()
+    bank, _ = bank_documents(settings)
+    chunks = {(d.id, c.anchor): c for d in bank for c in chunk_document(d, chunk_params(settings))}
+    checked, clashes = 0, []
+    for row in read_passage_questions(REWORDED_QUESTIONS):
+        c = chunks.get((row["doc_id"], row["anchor"]))
+        if c is None or passage_hash(c.text) != row["passage"]:
+            continue  # a passage edited since: training falls back to choosing within the document
+        checked += 1
+        if shared := shared_words(row["question"], c.text + " " + " ".join(c.heading_path)):
+            clashes.append((row["doc_id"], row["anchor"], shared))
+    assert checked > 700 and not clashes, clashes[:3]
+
+
+def test_shared_words_are_equal_words_or_a_shared_five_letter_start():
+    from training.examples import shared_words
+
+    assert shared_words("Hvem kan mobbesaka gå til?", "Mobberen i skolen") == ["mobbesaka"]
+    assert shared_words("What should the school do?", "the school must act") == ["school"]
+    assert shared_words("Hva gjør vi med en elev som skulker?", "Fravær i skolen") == []

@@ -53,6 +53,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
     ap.add_argument("--fusion-questions", action="store_true",
                     help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
+    ap.add_argument("--reworded", action="store_true",
+                    help="also train on the reworded questions of the training documents (experiment)")
     ap.add_argument("--misspelt", type=float, default=d.misspelt,
                     help="share of the bank's questions every epoch after the first sees misspelt (0 = none)")
     ap.add_argument("--directions", default=",".join(d.directions),
@@ -78,7 +80,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     config = TrainConfig(seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, rank=args.rank, alpha=args.alpha, scale=args.scale,
                          max_tokens=args.max_tokens, first_layer=args.first_layer, norquad=not args.no_norquad,
-                         fusion_questions=args.fusion_questions, misspelt=args.misspelt,
+                         fusion_questions=args.fusion_questions, reworded=args.reworded,
+                         misspelt=args.misspelt,
                          directions=directions, hardness=args.hardness, limit=args.limit)
     return args, config
 

@@ -11,7 +11,10 @@ Sources, all outside the evaluation suites (the practitioner suite's questions a
   for the held-out documents' passages, and `laws`: `training/data/law-questions.jsonl`, questions judged to
   one section of the law texts in SOVEI_LAW_DIRS. Both are the learned fusion's data (training/fusion.py); the
   served adapter trains on them only with `--fusion-questions` (an experiment that measured worse), and the
-  holdout adapter never does.
+  holdout adapter never does;
+- `reworded`: `training/data/reworded-questions.jsonl`, one question per passage of the training documents (those
+  the generalization split keeps), written like the paraphrase questions to avoid the passage's words; an
+  experiment (`--reworded`), so both adapters may train on them and the fusion's data stays unseen.
 
 Passages are the chunks the indexer serves (`passage_text`: title, section, text), so the model is
 trained on what it will embed. Hard negatives come from the real retrievers of the base model over all
@@ -24,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,7 @@ from indexer.themes import find_themes_file, load_themes
 
 PASSAGE_QUESTIONS = ROOT / "training" / "data" / "passage-questions.jsonl"
 PARAPHRASE_QUESTIONS = ROOT / "training" / "data" / "paraphrase-questions.jsonl"
+REWORDED_QUESTIONS = ROOT / "training" / "data" / "reworded-questions.jsonl"
 """The learned fusion's own questions (training/fusion.py), written for passages of the held-out documents so
 that they avoid the passage's words (the served adapter's too only with `--fusion-questions`)."""
 LAW_QUESTIONS = ROOT / "training" / "data" / "law-questions.jsonl"
@@ -145,6 +150,29 @@ def held_out_passage_rows(held: set[str]) -> list[tuple[dict, str]]:
     (training/fusion.py) and the adapter-dev suite (evaluations/suites.py)."""
     rows = [(r, "passages") for r in read_passage_questions() if r["doc_id"] in held]
     return rows + [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS) if r["doc_id"] in held]
+
+
+FUNCTION_WORDS = frozenset("""
+og i på til av for med som det den de en et er var har hadde kan skal vil må bør ikke ikkje eller men om når kva hva
+kven hvem korleis hvordan kvifor hvorfor kor hvor eg jeg vi du dei deg meg oss seg sin sitt sine han hun ho henne ham
+honom dette denne disse desse der her at så fra frå ut inn opp over under etter før mot uten utan ved hos mellom noko
+noe noen nokon alle andre annen anna eit ein ei nei ja the a an and or of to in on for with what when how why who
+which is are was be do does can should must not my our your their this that these those it its he she they we you i
+at by from as if into about than then there here have has had will would could may might also been being one some
+any all more most other such only own same very just""".split())
+"""Words a reworded question may share with its passage: no question can do without them."""
+_LETTERS = re.compile(r"[a-zæøåäöéèüA-ZÆØÅ]+")
+
+
+def shared_words(question: str, passage: str) -> list[str]:
+    """The question's words that a reworded question must avoid: a word (of four letters or more, not a function
+    word) equal to one of the passage's, or of five or more sharing its first five letters with one of five or
+    more («mobberen», «mobbesaka»). The rule the reworded questions were written and checked to."""
+    def words(text):
+        return {w for w in (x.lower() for x in _LETTERS.findall(text)) if len(w) > 3 and w not in FUNCTION_WORDS}
+    theirs = words(passage)
+    stems = {w[:5] for w in theirs if len(w) >= 5}
+    return sorted(w for w in words(question) if w in theirs or (len(w) >= 5 and w[:5] in stems))
 
 
 def read_law_questions(path: Path = LAW_QUESTIONS) -> list[dict]:
@@ -268,7 +296,7 @@ def prepare_pool(settings: Settings, norquad: bool = True, with_laws: bool = Fal
 
 
 def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
-                   fusion_questions: bool = False, progress=None) -> ExampleSet:
+                   fusion_questions: bool = False, reworded: bool = False, progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
     # the fusion's own questions (paraphrase, law) train the served adapter only when asked (TrainConfig):
     # never the holdout adapter, so the fusion learns from a model that has not seen them or law text
@@ -291,6 +319,8 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
     passage_rows = [(r, "passages") for r in read_passage_questions()]
     if extra_questions:
         passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS)]
+    if reworded:
+        passage_rows += [(r, "reworded") for r in read_passage_questions(REWORDED_QUESTIONS)]
     for row, source in passage_rows:
         if row["doc_id"] in holdout:
             skipped["holdout"] += 1
@@ -329,8 +359,8 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
         neg, kind = hard_negative(pool, row, c, holdout, qv, rng)
         kinds[kind] = kinds.get(kind, 0) + 1
         examples.append(Example(question, pool.passages[row], pool.passages[neg], source, doc_id, kind))
-    by_source = {s: sum(e.source == s for e in examples) for s in ("editors", "passages", "paraphrase", "norquad",
-                                                                   "laws")}
+    by_source = {s: sum(e.source == s for e in examples) for s in ("editors", "passages", "paraphrase", "reworded",
+                                                                   "norquad", "laws")}
     stats = {"examples": len(examples), "by_source": by_source, "negatives": kinds, "skipped": skipped,
              "holdout_documents": sorted(holdout), "passages_chosen": chosen,
              "chosen_where_bm25_and_vectors_agree": agree, "norquad_train": bool(nq_queries)}

@@ -54,6 +54,10 @@ class TrainConfig:
     """Also train the served adapter on the fusion's paraphrase and law questions (`examples.build_examples`).
     Off: measured, it cost the practitioner suite and NorQuAD's dense ranking more than it gained on the legal
     and paraphrase suites (evaluations/README.md, session 8)."""
+    reworded: bool = False
+    """Also train on `training/data/reworded-questions.jsonl`: questions written for the training documents'
+    passages that avoid the passage's words, like the fusion's paraphrase questions (which are the held-out
+    documents' and never trained on)."""
     misspelt: float = 0.0
     """Share of the bank's questions that every epoch after the first sees with typing mistakes
     (`training/misspell.py`), in place of the question as written; NorQuAD's are never changed. Off: 0.25
@@ -98,7 +102,7 @@ def train(settings: Settings, config: TrainConfig, out: Path, progress=None, log
     bank, _ = bank_documents(settings)
     holdout = holdout_split([d.id for d in bank], config.holdout_fraction, config.seed)
     data = build_examples(settings, holdout, config.seed, norquad=config.norquad,
-                          fusion_questions=config.fusion_questions, progress=progress)
+                          fusion_questions=config.fusion_questions, reworded=config.reworded, progress=progress)
     examples = data.examples[:config.limit] if config.limit else data.examples
     stats = data.stats
     if config.limit:  # say what was trained on, not what was built (limit 0, the served recipe: the card as it was)
