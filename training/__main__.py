@@ -53,8 +53,9 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
     ap.add_argument("--fusion-questions", action="store_true",
                     help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
-    ap.add_argument("--reworded", action="store_true",
-                    help="also train on the reworded questions of the training documents (experiment)")
+    ap.add_argument("--reworded", type=float, default=d.reworded,
+                    help="share of the reworded questions of the training documents to train on, drawn by the seed "
+                         "(0 = none; experiment)")
     ap.add_argument("--misspelt", type=float, default=d.misspelt,
                     help="share of the bank's questions every epoch after the first sees misspelt (0 = none)")
     ap.add_argument("--directions", default=",".join(d.directions),

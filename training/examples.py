@@ -14,7 +14,7 @@ Sources, all outside the evaluation suites (the practitioner suite's questions a
   holdout adapter never does;
 - `reworded`: `training/data/reworded-questions.jsonl`, one question per passage of the training documents (those
   the generalization split keeps), written like the paraphrase questions to avoid the passage's words; an
-  experiment (`--reworded`), so both adapters may train on them and the fusion's data stays unseen.
+  experiment (`--reworded SHARE`, off); both adapters may train on them, and the fusion's data stays unseen.
 
 Passages are the chunks the indexer serves (`passage_text`: title, section, text), so the model is
 trained on what it will embed. Hard negatives come from the real retrievers of the base model over all
@@ -296,7 +296,7 @@ def prepare_pool(settings: Settings, norquad: bool = True, with_laws: bool = Fal
 
 
 def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bool = True,
-                   fusion_questions: bool = False, reworded: bool = False, progress=None) -> ExampleSet:
+                   fusion_questions: bool = False, reworded: float = 0.0, progress=None) -> ExampleSet:
     """All training examples, with counts per source and how the passages were chosen."""
     # the fusion's own questions (paraphrase, law) train the served adapter only when asked (TrainConfig):
     # never the holdout adapter, so the fusion learns from a model that has not seen them or law text
@@ -319,8 +319,10 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
     passage_rows = [(r, "passages") for r in read_passage_questions()]
     if extra_questions:
         passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS)]
-    if reworded:
-        passage_rows += [(r, "reworded") for r in read_passage_questions(REWORDED_QUESTIONS)]
+    if reworded > 0:
+        rows = read_passage_questions(REWORDED_QUESTIONS)
+        keep = sorted(random.Random(seed).sample(range(len(rows)), round(len(rows) * min(reworded, 1.0))))
+        passage_rows += [(rows[i], "reworded") for i in keep]
     for row, source in passage_rows:
         if row["doc_id"] in holdout:
             skipped["holdout"] += 1

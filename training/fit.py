@@ -54,10 +54,10 @@ class TrainConfig:
     """Also train the served adapter on the fusion's paraphrase and law questions (`examples.build_examples`).
     Off: measured, it cost the practitioner suite and NorQuAD's dense ranking more than it gained on the legal
     and paraphrase suites (evaluations/README.md, session 8)."""
-    reworded: bool = False
-    """Also train on `training/data/reworded-questions.jsonl`: questions written for the training documents'
-    passages that avoid the passage's words, like the fusion's paraphrase questions (which are the held-out
-    documents' and never trained on)."""
+    reworded: float = 0.0
+    """Share of `training/data/reworded-questions.jsonl` to train on (drawn by the seed; 0 = none): questions written
+    for the training documents' passages that avoid the passage's words, like the fusion's paraphrase questions
+    (which are the held-out documents' and never trained on)."""
     misspelt: float = 0.0
     """Share of the bank's questions that every epoch after the first sees with typing mistakes
     (`training/misspell.py`), in place of the question as written; NorQuAD's are never changed. Off: 0.25
