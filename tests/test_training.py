@@ -11,10 +11,31 @@ import pytest
 from training.__main__ import main as train_main, ordered, parse, recipe_args
 
 
+@pytest.fixture(scope="module")
+def bank_chunks():
+    """{(document id, anchor): chunk} of the bank as the indexer chunks it: what training questions are judged to."""
+    from indexer.build import chunk_params
+    from indexer.chunk import chunk_document
+    from indexer.settings import Settings
+    from training.examples import bank_documents
+
+    settings = Settings.from_env()
+    bank, _ = bank_documents(settings)
+    return {(d.id, c.anchor): c for d in bank for c in chunk_document(d, chunk_params(settings))}
+
+
 def test_an_unknown_stage_is_refused_with_the_valid_ones(capsys):
     with pytest.raises(SystemExit):
         train_main(["--stage", "bogus"])
     assert "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--reworded", "--misspelt"])
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "half"])
+def test_a_share_outside_0_to_1_is_refused_naming_the_option(capsys, option, value):
+    with pytest.raises(SystemExit):
+        parse([option, value])
+    assert f"argument {option}: '{value}' is not a share from 0 to 1" in capsys.readouterr().err
 
 
 def test_a_child_stage_is_given_the_whole_recipe():
@@ -22,9 +43,9 @@ def test_a_child_stage_is_given_the_whole_recipe():
     parent was asked for, not the defaults (a dropped option would train a different model silently)."""
     _, config = parse(["--seed", "7", "--epochs", "1.5", "--batch-size", "16", "--learning-rate", "3e-4",
                        "--rank", "8", "--alpha", "24", "--first-layer", "6", "--max-tokens", "192",
-                       "--no-norquad", "--fusion-questions", "--misspelt", "0.3", "--limit", "40",
+                       "--no-norquad", "--fusion-questions", "--misspelt", "0.3", "--reworded", "0.5", "--limit", "40",
                        "--directions", "doc_to_doc,query_to_doc", "--hardness", "5"])
-    assert config.directions == ("query_to_doc", "doc_to_doc") and config.hardness == 5
+    assert config.directions == ("query_to_doc", "doc_to_doc") and config.hardness == 5 and config.reworded == 0.5
     _, child = parse(["--child", "--stage", "adapter", *recipe_args(config)])
     assert child == config
     assert parse(recipe_args(parse([])[1]))[1] == parse([])[1]
@@ -81,21 +102,16 @@ def test_a_malformed_law_question_names_the_file_line_and_fields(tmp_path):
         read_law_questions(path)
 
 
-def test_the_shipped_training_questions_are_well_formed_and_judged_to_existing_passages():
+def test_the_shipped_training_questions_are_well_formed_and_judged_to_existing_passages(bank_chunks):
     """Every paraphrase and reworded question names a passage of its document by anchor; every law question a section
     (the fusion and the adapter skip what they cannot place, so a typo would be lost silently)."""
-    from indexer.build import chunk_params
-    from indexer.chunk import chunk_document
     from indexer.settings import Settings
-    from training.examples import (bank_documents, read_law_questions, read_passage_questions, PARAPHRASE_QUESTIONS,
-                                   REWORDED_QUESTIONS)
+    from training.examples import read_law_questions, read_passage_questions, PARAPHRASE_QUESTIONS, REWORDED_QUESTIONS
 
     settings = Settings.from_env()
-    bank, _ = bank_documents(settings)
-    anchors = {(d.id, c.anchor) for d in bank for c in chunk_document(d, chunk_params(settings))}
     for path in (PARAPHRASE_QUESTIONS, REWORDED_QUESTIONS):
         rows = read_passage_questions(path)
-        assert rows and all((r["doc_id"], r["anchor"]) in anchors for r in rows), path.name
+        assert rows and all((r["doc_id"], r["anchor"]) in bank_chunks for r in rows), path.name
     # the reworded questions are the training documents', the fusion's paraphrase questions the held-out ones'
     reworded = {r["doc_id"] for r in read_passage_questions(REWORDED_QUESTIONS)}
     assert not reworded & {r["doc_id"] for r in read_passage_questions(PARAPHRASE_QUESTIONS)}
@@ -202,20 +218,14 @@ def test_later_epochs_see_a_share_of_the_bank_questions_misspelt_in_the_first_ep
         LengthBucketBatchSampler.with_passes(2)(Dataset.from_dict(rows(examples[:399])), 32, False)
 
 
-def test_the_reworded_questions_avoid_their_passages_words():
+def test_the_reworded_questions_avoid_their_passages_words(bank_chunks):
     """The reworded questions are worth training on because they do not repeat their passage: a question that does
     (edited in, or a passage rewritten to use the question's words) is named."""
-    from indexer.build import chunk_params
-    from indexer.chunk import chunk_document
-    from indexer.settings import Settings
-    from training.examples import REWORDED_QUESTIONS, bank_documents, passage_hash, read_passage_questions, shared_words
+    from training.examples import REWORDED_QUESTIONS, passage_hash, read_passage_questions, shared_words
 
-    settings = Settings.from_env()
-    bank, _ = bank_documents(settings)
-    chunks = {(d.id, c.anchor): c for d in bank for c in chunk_document(d, chunk_params(settings))}
     checked, clashes = 0, []
     for row in read_passage_questions(REWORDED_QUESTIONS):
-        c = chunks.get((row["doc_id"], row["anchor"]))
+        c = bank_chunks.get((row["doc_id"], row["anchor"]))
         if c is None or passage_hash(c.text) != row["passage"]:
             continue  # a passage edited since: training falls back to choosing within the document
         checked += 1

@@ -53,10 +53,10 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
     ap.add_argument("--no-norquad", action="store_true", help="leave norquad-train out")
     ap.add_argument("--fusion-questions", action="store_true",
                     help="also train the served adapter on the fusion's paraphrase and law questions (experiment)")
-    ap.add_argument("--reworded", type=float, default=d.reworded,
+    ap.add_argument("--reworded", type=share, default=d.reworded,
                     help="share of the reworded questions of the training documents to train on, drawn by the seed "
                          "(0 = none; experiment)")
-    ap.add_argument("--misspelt", type=float, default=d.misspelt,
+    ap.add_argument("--misspelt", type=share, default=d.misspelt,
                     help="share of the bank's questions every epoch after the first sees misspelt (0 = none)")
     ap.add_argument("--directions", default=",".join(d.directions),
                     help="the loss's directions, comma-separated: query_to_doc (always), doc_to_query, query_to_query, "
@@ -85,6 +85,17 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfi
                          misspelt=args.misspelt,
                          directions=directions, hardness=args.hardness, limit=args.limit)
     return args, config
+
+
+def share(text: str) -> float:
+    """A share from 0 to 1 (argparse names the option when this refuses a value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1")
+    return value
 
 
 DIRECTIONS = ("query_to_doc", "doc_to_query", "query_to_query", "doc_to_doc")

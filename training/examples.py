@@ -45,9 +45,10 @@ from indexer.themes import find_themes_file, load_themes
 
 PASSAGE_QUESTIONS = ROOT / "training" / "data" / "passage-questions.jsonl"
 PARAPHRASE_QUESTIONS = ROOT / "training" / "data" / "paraphrase-questions.jsonl"
-REWORDED_QUESTIONS = ROOT / "training" / "data" / "reworded-questions.jsonl"
 """The learned fusion's own questions (training/fusion.py), written for passages of the held-out documents so
 that they avoid the passage's words (the served adapter's too only with `--fusion-questions`)."""
+REWORDED_QUESTIONS = ROOT / "training" / "data" / "reworded-questions.jsonl"
+"""Questions written like the paraphrase questions for the training documents' passages (`--reworded SHARE`)."""
 LAW_QUESTIONS = ROOT / "training" / "data" / "law-questions.jsonl"
 """The learned fusion's questions about the law texts, each judged to one section (the served adapter's too
 only with `--fusion-questions`)."""
@@ -111,12 +112,15 @@ def bank_documents(settings: Settings, with_laws: bool = False) -> tuple[list[Do
     return loaded.documents, themes
 
 
+def drawn_share(items, share: float, seed: int) -> list:
+    """A share of the items, drawn by the seed from their sorted order: the same draw on every run."""
+    items = sorted(items)
+    return random.Random(seed).sample(items, round(len(items) * share)) if share > 0 else []
+
+
 def holdout_split(doc_ids: list[str], fraction: float, seed: int) -> set[str]:
     """The documents kept out of training by a fixed seed (the generalization check)."""
-    if fraction <= 0:
-        return set()
-    ids = sorted(doc_ids)
-    return set(random.Random(seed).sample(ids, round(len(ids) * fraction)))
+    return set(drawn_share(doc_ids, fraction, seed))
 
 
 def build_pool(settings: Settings, bank: list[Document], themes: list[Theme], extra: list[Document],
@@ -319,10 +323,9 @@ def build_examples(settings: Settings, holdout: set[str], seed: int, norquad: bo
     passage_rows = [(r, "passages") for r in read_passage_questions()]
     if extra_questions:
         passage_rows += [(r, "paraphrase") for r in read_passage_questions(PARAPHRASE_QUESTIONS)]
-    if reworded > 0:
+    if reworded:
         rows = read_passage_questions(REWORDED_QUESTIONS)
-        keep = sorted(random.Random(seed).sample(range(len(rows)), round(len(rows) * min(reworded, 1.0))))
-        passage_rows += [(rows[i], "reworded") for i in keep]
+        passage_rows += [(rows[i], "reworded") for i in sorted(drawn_share(range(len(rows)), reworded, seed))]
     for row, source in passage_rows:
         if row["doc_id"] in holdout:
             skipped["holdout"] += 1
